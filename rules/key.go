@@ -191,4 +191,3 @@ func (k Key) MarshalJSON() ([]byte, error) { return json.Marshal(k.Redacted()) }
 
 // MarshalText encodes the redacted key.
 func (k Key) MarshalText() ([]byte, error) { return []byte(k.Redacted()), nil }
-

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/cds-snc/notifyscan/internal/report"
+	"github.com/cds-snc/notifyscan/rules"
+	"github.com/cds-snc/notifyscan/scanner"
+)
+
+// scanFlags are the flags every scanning command shares.
+type scanFlags struct {
+	format      string
+	output      string
+	concurrency int
+	noDecode    bool
+	verify      bool
+	apiURLs     []string
+	failOn      string
+	quiet       bool
+}
+
+func (s *scanFlags) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&s.format, "format", "f", "text", "report format: text, json, sarif, github, markdown")
+	fs.StringVarP(&s.output, "output", "o", "-", "write the report to this file (\"-\" is standard output)")
+	fs.IntVarP(&s.concurrency, "concurrency", "j", 0, "content workers (0: twice the number of CPUs)")
+	fs.BoolVar(&s.noDecode, "no-decode", false, "do not look inside base64, UTF-16, escapes and archives")
+	fs.BoolVar(&s.verify, "verify", false, "ask the Notify API whether each key is live (signed request; the secret is never sent)")
+	fs.StringArrayVar(&s.apiURLs, "api-url", nil, "Notify API base URL for --verify (repeatable; default GC Notify production)")
+	fs.StringVar(&s.failOn, "fail-on", "any", "which findings make the exit code 1: any, unknown (active or unknown), active; the last two need --verify")
+	fs.BoolVarP(&s.quiet, "quiet", "q", false, "do not print the summary line on standard error")
+}
+
+// check validates the flags before any work starts.
+func (s *scanFlags) check() error {
+	if _, err := report.ParseFormat(s.format); err != nil {
+		return usageErr(err.Error(), "use one of text, json, sarif, github, markdown")
+	}
+	switch s.failOn {
+	case "any":
+	case "active", "unknown":
+		if !s.verify {
+			return usageErr("--fail-on "+s.failOn+" needs --verify", "without --verify no key has a status; add --verify or use --fail-on any")
+		}
+	default:
+		return usageErr(fmt.Sprintf("--fail-on %q is not one of any, unknown, active", s.failOn), "")
+	}
+	if len(s.apiURLs) > 0 && !s.verify {
+		return usageErr("--api-url is only used with --verify", "add --verify")
+	}
+	if s.concurrency < 0 {
+		return usageErr("--concurrency must be 0 or more", "")
+	}
+	return nil
+}
+
+func (s *scanFlags) options() scanner.Options {
+	return scanner.Options{Concurrency: s.concurrency, NoDecode: s.noDecode}
+}
+
+// fails reports whether a finding makes the run fail under --fail-on.
+func (s *scanFlags) fails(f *rules.Finding) bool {
+	switch s.failOn {
+	case "active":
+		return f.Status == rules.StatusActive
+	case "unknown":
+		return f.Status == rules.StatusActive || f.Status == rules.StatusUnknown
+	}
+	return true
+}
+
+// finish verifies (if asked), writes the report, prints the summary and
+// returns the exit code: input errors beat findings, because an incomplete
+// scan must never pass.
+func (s *scanFlags) finish(e *env, command string, res *scanner.Result) (int, error) {
+	if s.verify && len(res.Findings) > 0 {
+		if err := verifyFindings(e, s.apiURLs, res.Findings); err != nil {
+			return exitError, err
+		}
+	}
+	rep := &report.Report{
+		Tool:     report.Tool{Name: "notifyscan", Version: version(), InformationURI: "https://github.com/cds-snc/notifyscan"},
+		Command:  command,
+		Findings: res.Findings,
+		Ignored:  res.Ignored,
+		Stats:    report.Stats(res.Stats),
+		Verified: s.verify,
+	}
+	for _, err := range res.Errors {
+		rep.Errors = append(rep.Errors, err.Error())
+	}
+	format, _ := report.ParseFormat(s.format)
+	write := func(w io.Writer) error { return report.Write(w, format, rep) }
+	var err error
+	if s.output == "-" || s.output == "" {
+		err = write(e.stdout)
+	} else {
+		err = report.WriteFile(s.output, write)
+	}
+	if err != nil {
+		return exitError, hinted(fmt.Errorf("writing report %s: %w", s.output, err), "check that the directory exists and is writable")
+	}
+	for _, ie := range res.Errors {
+		fmt.Fprintf(e.stderr, "notifyscan: error: cannot read %s\n", ie.Error())
+	}
+	failing := 0
+	for i := range res.Findings {
+		if s.fails(&res.Findings[i]) {
+			failing++
+		}
+	}
+	if !s.quiet {
+		fmt.Fprintln(e.stderr, summary(res, s.verify))
+	}
+	switch {
+	case len(res.Errors) > 0:
+		fmt.Fprintf(e.stderr, "notifyscan: error: the scan is incomplete: %d input(s) could not be read\n", len(res.Errors))
+		return exitError, nil
+	case failing > 0:
+		return exitFindings, nil
+	}
+	return exitClean, nil
+}
+
+// summary is the one line printed on standard error after a scan.
+func summary(res *scanner.Result, verified bool) string {
+	st := res.Stats
+	what := fmt.Sprintf("%d files, %s", st.Files, humanBytes(st.Bytes))
+	if st.Commits > 0 || st.Blobs > 0 {
+		what = fmt.Sprintf("%d commits, %d blobs, %s", st.Commits, st.Blobs, humanBytes(st.Bytes))
+	}
+	found := fmt.Sprintf("%d finding%s", len(res.Findings), plural(len(res.Findings)))
+	if verified {
+		counts := map[rules.Status]int{}
+		for _, f := range res.Findings {
+			counts[f.Status]++
+		}
+		parts := ""
+		for _, st := range rules.Statuses {
+			if counts[st] > 0 {
+				parts += fmt.Sprintf(", %d %s", counts[st], st)
+			}
+		}
+		if parts != "" {
+			found += " (" + parts[2:] + ")"
+		}
+	}
+	if res.Ignored > 0 {
+		found += fmt.Sprintf(", %d ignored", res.Ignored)
+	}
+	return fmt.Sprintf("notifyscan: %s in %s", found, what)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
