@@ -105,8 +105,9 @@ func (m *matcher) scanBytes(data []byte) {
 	m.find(data, -1, len(data))
 }
 
-// scanStream matches everything r yields, in windows, using buf (at least
-// chunkSize+overlap bytes) as its only memory. It returns the bytes read.
+// scanStream matches everything r yields, in windows, using buf as its only
+// memory: each window reads len(buf)-overlap new bytes (buf must be larger
+// than overlap+margin). It returns the bytes read.
 func (m *matcher) scanStream(ctx context.Context, r io.Reader, buf []byte) (int64, error) {
 	m.line, m.col = 1, 0
 	var total int64
