@@ -40,6 +40,10 @@ type Finding struct {
 	Status       Status `json:"status,omitempty"`
 	StatusDetail string `json:"statusDetail,omitempty"`
 	StatusHost   string `json:"statusHost,omitempty"`
+
+	// Note adds what a policy finding is about ("first committed ... and
+	// still active"); empty for key findings.
+	Note string `json:"note,omitempty"`
 }
 
 // GitProvenance says where in history a key was introduced and where it lives.

@@ -106,9 +106,9 @@ var LegacyKeyRule = &Rule{
 // All is every detection rule, sorted by id.
 func All() []*Rule { return []*Rule{CurrentKeyRule, LegacyKeyRule} }
 
-// ByID returns the rule with id, or nil.
+// ByID returns the detection or policy rule with id, or nil.
 func ByID(id string) *Rule {
-	for _, r := range All() {
+	for _, r := range append(All(), PolicyRules()...) {
 		if r.ID == id {
 			return r
 		}
