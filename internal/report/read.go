@@ -74,10 +74,21 @@ func ReadLocations(r io.Reader) ([]Location, error) {
 // readRun is the part of a SARIF run ReadLocations needs.
 type readRun struct {
 	Results []struct {
-		RuleID    string            `json:"ruleId"`
-		Locations []sarifLocation   `json:"locations"`
-		Partial   map[string]string `json:"partialFingerprints"`
-		Props     struct {
+		RuleID    string `json:"ruleId"`
+		Locations []struct {
+			PhysicalLocation struct {
+				ArtifactLocation struct {
+					URI string `json:"uri"`
+				} `json:"artifactLocation"`
+				Region *struct {
+					StartLine   int `json:"startLine"`
+					StartColumn int `json:"startColumn"`
+					EndColumn   int `json:"endColumn"`
+				} `json:"region"`
+			} `json:"physicalLocation"`
+		} `json:"locations"`
+		Partial map[string]string `json:"partialFingerprints"`
+		Props   struct {
 			Fingerprint string `json:"fingerprint"`
 			Commit      string `json:"commit"`
 			Container   string `json:"container"`

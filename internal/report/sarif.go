@@ -8,197 +8,90 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+
 	"github.com/cds-snc/notifyscan/rules"
 )
 
-// The SARIF log is built from the small subset of the SARIF 2.1.0 object
-// model notifyscan fills, so the output holds only members with a meaning
-// (no empty graphs, addresses or policies) and its member order is fixed.
+// The SARIF log is built with go-sarif's object model. Its constructors
+// fill every member the model always writes with the schema's default (an
+// empty array, -1 for "no offset", "en-US"), so the log holds no null and
+// means what it would without those members.
 
 const (
-	sarifSchema  = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-	sarifVersion = "2.1.0"
-	srcRoot      = "%SRCROOT%"
+	sarifSchema = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+	srcRoot     = "%SRCROOT%"
 	// fingerprintKey names notifyscan's partial fingerprint: the key's
 	// fingerprint and the file, so it survives lines moving.
 	fingerprintKey = "notifyscan/v1"
 )
 
-type sarifLog struct {
-	Schema  string     `json:"$schema"`
-	Version string     `json:"version"`
-	Runs    []sarifRun `json:"runs"`
-}
-
-type sarifRun struct {
-	Tool        sarifTool         `json:"tool"`
-	Invocations []sarifInvocation `json:"invocations"`
-	ColumnKind  string            `json:"columnKind"`
-	Results     []sarifResult     `json:"results"`
-	Properties  sarifRunProps     `json:"properties"`
-}
-
-type sarifRunProps struct {
-	Command  string    `json:"command"`
-	Verified bool      `json:"verified"`
-	Ignored  int       `json:"ignored"`
-	Stats    jsonStats `json:"stats"`
-}
-
-type sarifTool struct {
-	Driver sarifDriver `json:"driver"`
-}
-
-type sarifDriver struct {
-	Name            string      `json:"name"`
-	Version         string      `json:"version,omitempty"`
-	SemanticVersion string      `json:"semanticVersion,omitempty"`
-	InformationURI  string      `json:"informationUri,omitempty"`
-	Rules           []sarifRule `json:"rules"`
-}
-
-type sarifRule struct {
-	ID                   string         `json:"id"`
-	Name                 string         `json:"name,omitempty"`
-	ShortDescription     sarifText      `json:"shortDescription"`
-	FullDescription      sarifText      `json:"fullDescription"`
-	Help                 *sarifText     `json:"help,omitempty"`
-	DefaultConfiguration sarifConfig    `json:"defaultConfiguration"`
-	Properties           sarifRuleProps `json:"properties"`
-}
-
-type sarifText struct {
-	Text     string `json:"text"`
-	Markdown string `json:"markdown,omitempty"`
-}
-
-type sarifConfig struct {
-	Level string `json:"level"`
-}
-
-type sarifRuleProps struct {
-	Tags             []string `json:"tags"`
-	Precision        string   `json:"precision,omitempty"`
-	ProblemSeverity  string   `json:"problem.severity"`
-	SecuritySeverity string   `json:"security-severity"`
-}
-
-type sarifInvocation struct {
-	ExecutionSuccessful bool                `json:"executionSuccessful"`
-	Notifications       []sarifNotification `json:"toolExecutionNotifications"`
-}
-
-type sarifNotification struct {
-	Level   string    `json:"level"`
-	Message sarifText `json:"message"`
-}
-
-type sarifResult struct {
-	RuleID              string            `json:"ruleId"`
-	RuleIndex           int               `json:"ruleIndex"`
-	Level               string            `json:"level"`
-	Message             sarifText         `json:"message"`
-	Locations           []sarifLocation   `json:"locations"`
-	PartialFingerprints map[string]string `json:"partialFingerprints"`
-	Properties          sarifResultProps  `json:"properties"`
-}
-
-type sarifLocation struct {
-	PhysicalLocation sarifPhysical `json:"physicalLocation"`
-}
-
-type sarifPhysical struct {
-	ArtifactLocation sarifArtifact `json:"artifactLocation"`
-	Region           *sarifRegion  `json:"region,omitempty"`
-}
-
-type sarifArtifact struct {
-	URI       string `json:"uri"`
-	URIBaseID string `json:"uriBaseId,omitempty"`
-}
-
-type sarifRegion struct {
-	StartLine   int `json:"startLine"`
-	StartColumn int `json:"startColumn,omitempty"`
-	EndColumn   int `json:"endColumn,omitempty"`
-}
-
-// sarifResultProps is what code scanning shows beside a result. Git members
-// are set for history findings only.
-type sarifResultProps struct {
-	Status           string   `json:"status"`
-	StatusDetail     string   `json:"statusDetail,omitempty"`
-	StatusHost       string   `json:"statusHost,omitempty"`
-	SecuritySeverity string   `json:"security-severity"`
-	Fingerprint      string   `json:"fingerprint"`
-	Key              string   `json:"key"`
-	Name             string   `json:"name,omitempty"`
-	ServiceID        string   `json:"serviceId"`
-	Tracking         string   `json:"tracking,omitempty"`
-	Encoding         string   `json:"encoding,omitempty"`
-	Container        string   `json:"container,omitempty"`
-	Commit           string   `json:"commit,omitempty"`
-	Author           string   `json:"author,omitempty"`
-	AuthorEmail      string   `json:"authorEmail,omitempty"`
-	Date             string   `json:"date,omitempty"`
-	Commits          []string `json:"commits,omitempty"`
-	Refs             []string `json:"refs,omitempty"`
-	AtHead           *bool    `json:"atHead,omitempty"`
-	Blob             string   `json:"blob,omitempty"`
-	CommitMessage    bool     `json:"commitMessage,omitempty"`
-}
-
 func writeSARIF(w io.Writer, v *view) error {
 	rs, index := sarifRules(v.findings)
-	run := sarifRun{
-		Tool: sarifTool{Driver: sarifDriver{
-			Name:            v.Tool.Name,
-			Version:         v.Tool.Version,
-			SemanticVersion: semanticVersion(v.Tool.Version),
-			InformationURI:  v.Tool.InformationURI,
-			Rules:           rs,
-		}},
-		Invocations: []sarifInvocation{{
-			ExecutionSuccessful: len(v.Errors) == 0,
-			Notifications:       []sarifNotification{},
-		}},
-		ColumnKind: "unicodeCodePoints",
-		Results:    make([]sarifResult, 0, len(v.findings)),
-		Properties: sarifRunProps{Command: v.Command, Verified: v.Verified, Ignored: v.Ignored, Stats: jsonStats(v.Stats)},
+
+	name := v.Tool.Name
+	if name == "" {
+		name = "notifyscan"
 	}
-	if run.Tool.Driver.Name == "" {
-		run.Tool.Driver.Name = "notifyscan"
+	driver := sarif.NewToolComponent().WithName(name).WithRules(rs)
+	if v.Tool.Version != "" {
+		driver.WithVersion(v.Tool.Version)
 	}
+	if sv := semanticVersion(v.Tool.Version); sv != "" {
+		driver.WithSemanticVersion(sv)
+	}
+	if v.Tool.InformationURI != "" {
+		driver.WithInformationURI(v.Tool.InformationURI)
+	}
+
+	inv := sarif.NewInvocation().WithExecutionSuccessful(len(v.Errors) == 0)
 	for _, e := range v.Errors {
-		run.Invocations[0].Notifications = append(run.Invocations[0].Notifications,
-			sarifNotification{Level: "error", Message: sarifText{Text: e}})
+		inv.AddToolExecutionNotification(sarif.NewNotification().
+			WithLevel(sarif.LevelError).WithMessage(sarif.NewTextMessage(e)))
 	}
+
+	run := sarif.NewRun().
+		WithTool(sarif.NewTool().WithDriver(driver)).
+		AddInvocation(inv).
+		WithColumnKind("unicodeCodePoints").
+		WithProperties(sarif.NewPropertyBag().
+			Add("command", v.Command).
+			Add("verified", v.Verified).
+			Add("ignored", v.Ignored).
+			Add("stats", jsonStats(v.Stats)))
 	for i := range v.findings {
-		run.Results = append(run.Results, sarifResultOf(v, &v.findings[i], index))
+		run.AddResult(sarifResultOf(v, &v.findings[i], index))
 	}
-	return encodeJSON(w, sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}})
+
+	log := sarif.NewReport().AddRun(run)
+	log.Schema = sarifSchema
+	// encodeJSON rather than log.PrettyWrite, for a final newline and no
+	// HTML escaping ("<name>", not "\u003cname\u003e"). Property bags are
+	// marshalled by go-sarif itself, so <, > and & in their values are still
+	// escaped: the same strings to any JSON reader.
+	return encodeJSON(w, log)
 }
 
 // sarifRules describes every rule of rules.All, in that order, then any other
 // rule id the findings use, sorted; index maps an id to its position.
-func sarifRules(fs []rules.Finding) (out []sarifRule, index map[string]int) {
+func sarifRules(fs []rules.Finding) (out []*sarif.ReportingDescriptor, index map[string]int) {
 	index = map[string]int{}
 	for _, r := range rules.All() {
 		index[r.ID] = len(out)
-		out = append(out, sarifRule{
-			ID:                   r.ID,
-			Name:                 r.Name,
-			ShortDescription:     sarifText{Text: r.Short},
-			FullDescription:      sarifText{Text: r.Full},
-			Help:                 &sarifText{Text: plainText(r.Help), Markdown: r.Help},
-			DefaultConfiguration: sarifConfig{Level: "error"},
-			Properties: sarifRuleProps{
-				Tags:             nonNil(slices.Compact(slices.Sorted(slices.Values(r.Tags)))),
-				Precision:        r.Precision,
-				ProblemSeverity:  "error",
-				SecuritySeverity: formatSeverity(r.Severity),
-			},
-		})
+		d := sarif.NewRule(r.ID).
+			WithShortDescription(text(r.Short)).
+			WithFullDescription(text(r.Full)).
+			WithHelp(text(plainText(r.Help)).WithMarkdown(r.Help)).
+			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarif.LevelError))
+		if r.Name != "" {
+			d.WithName(r.Name)
+		}
+		props := sarif.NewPropertyBag().WithTags(nonNil(slices.Compact(slices.Sorted(slices.Values(r.Tags)))))
+		if r.Precision != "" {
+			props.Add("precision", r.Precision)
+		}
+		props.Add("problem.severity", sarif.LevelError).Add("security-severity", formatSeverity(r.Severity))
+		out = append(out, d.WithProperties(props))
 	}
 	var extra []string
 	for i := range fs {
@@ -209,61 +102,83 @@ func sarifRules(fs []rules.Finding) (out []sarifRule, index map[string]int) {
 	slices.Sort(extra)
 	for _, id := range extra {
 		index[id] = len(out)
-		out = append(out, sarifRule{
-			ID:                   id,
-			ShortDescription:     sarifText{Text: id},
-			FullDescription:      sarifText{Text: id},
-			DefaultConfiguration: sarifConfig{Level: "error"},
-			Properties: sarifRuleProps{
-				Tags:             []string{"secret", "security"},
-				ProblemSeverity:  "error",
-				SecuritySeverity: formatSeverity(severity(rules.StatusUnverified, id)),
-			},
-		})
+		out = append(out, sarif.NewRule(id).
+			WithShortDescription(text(id)).
+			WithFullDescription(text(id)).
+			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarif.LevelError)).
+			WithProperties(sarif.NewPropertyBag().
+				WithTags([]string{"secret", "security"}).
+				Add("problem.severity", sarif.LevelError).
+				Add("security-severity", formatSeverity(severity(rules.StatusUnverified, id)))))
 	}
 	return out, index
 }
 
-func sarifResultOf(v *view, f *rules.Finding, index map[string]int) sarifResult {
+func text(s string) *sarif.MultiformatMessageString {
+	return sarif.NewMultiformatMessageString().WithText(s)
+}
+
+func sarifResultOf(v *view, f *rules.Finding, index map[string]int) *sarif.Result {
 	st := v.status(f)
-	loc := sarifPhysical{ArtifactLocation: sarifArtifact{URI: pathURI(f.Path), URIBaseID: srcRoot}}
+	loc := sarif.NewPhysicalLocation().
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(pathURI(f.Path)).WithURIBaseID(srcRoot))
 	if f.Line > 0 {
-		loc.Region = &sarifRegion{StartLine: f.Line}
+		rg := sarif.NewRegion().WithStartLine(f.Line)
 		if f.Column > 0 {
-			loc.Region.StartColumn = f.Column
+			rg.WithStartColumn(f.Column)
 			if f.EndColumn > f.Column {
-				loc.Region.EndColumn = f.EndColumn
+				rg.WithEndColumn(f.EndColumn)
 			}
 		}
+		loc.WithRegion(rg)
 	}
-	p := sarifResultProps{
-		Status:           st.Label(),
-		SecuritySeverity: formatSeverity(severity(st, f.RuleID)),
-		Fingerprint:      f.Fingerprint(),
-		Key:              f.Key.Redacted(),
-		Name:             f.Key.Name(),
-		ServiceID:        f.Key.ServiceID(),
-		Tracking:         f.Tracking,
-		Encoding:         f.Encoding,
-		Container:        f.Container,
+
+	// What code scanning shows beside a result; git members for history
+	// findings only.
+	p := sarif.NewPropertyBag().
+		Add("status", st.Label()).
+		Add("security-severity", formatSeverity(severity(st, f.RuleID))).
+		Add("fingerprint", f.Fingerprint()).
+		Add("key", f.Key.Redacted()).
+		Add("serviceId", f.Key.ServiceID())
+	addString := func(k, s string) {
+		if s != "" {
+			p.Add(k, s)
+		}
 	}
+	addString("name", f.Key.Name())
+	addString("tracking", f.Tracking)
+	addString("encoding", f.Encoding)
+	addString("container", f.Container)
 	if v.Verified {
-		p.StatusDetail, p.StatusHost = f.StatusDetail, f.StatusHost
+		addString("statusDetail", f.StatusDetail)
+		addString("statusHost", f.StatusHost)
 	}
 	if g := f.Git; g != nil {
-		p.Commit, p.Author, p.AuthorEmail, p.Date = g.Commit, g.Author, g.AuthorEmail, g.Date
-		p.Commits, p.Refs, p.Blob, p.CommitMessage = g.Commits, g.Refs, g.Blob, g.Message
-		p.AtHead = &g.AtHead
+		addString("commit", g.Commit)
+		addString("author", g.Author)
+		addString("authorEmail", g.AuthorEmail)
+		addString("date", g.Date)
+		if len(g.Commits) > 0 {
+			p.Add("commits", g.Commits)
+		}
+		if len(g.Refs) > 0 {
+			p.Add("refs", g.Refs)
+		}
+		p.Add("atHead", g.AtHead)
+		addString("blob", g.Blob)
+		if g.Message {
+			p.Add("commitMessage", true)
+		}
 	}
-	return sarifResult{
-		RuleID:              f.RuleID,
-		RuleIndex:           index[f.RuleID],
-		Level:               level(st),
-		Message:             sarifText{Text: sarifMessage(v, f, st)},
-		Locations:           []sarifLocation{{PhysicalLocation: loc}},
-		PartialFingerprints: map[string]string{fingerprintKey: f.Fingerprint() + ":" + displayPath(f)},
-		Properties:          p,
-	}
+
+	return sarif.NewRuleResult(f.RuleID).
+		WithRuleIndex(index[f.RuleID]).
+		WithLevel(level(st)).
+		WithMessage(sarif.NewTextMessage(sarifMessage(v, f, st))).
+		AddLocation(sarif.NewLocationWithPhysicalLocation(loc)).
+		WithPartialFingerprints(map[string]string{fingerprintKey: f.Fingerprint() + ":" + displayPath(f)}).
+		WithProperties(p)
 }
 
 // sarifMessage says what was found and how bad it is, with the redacted key.
