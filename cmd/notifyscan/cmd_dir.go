@@ -24,5 +24,5 @@ func runDir(e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, hinted(err, "fix or remove the file named above")
 	}
-	return sf.finish(e, "dir", res)
+	return sf.finish(e, "dir", res, nil)
 }

@@ -38,9 +38,16 @@ func TestScripts(t *testing.T) {
 			env.Setenv("GIT_COMMITTER_EMAIL", "ada@example.org")
 			env.Setenv("GIT_AUTHOR_DATE", "2024-01-02T03:04:05Z")
 			env.Setenv("GIT_COMMITTER_DATE", "2024-01-02T03:04:05Z")
+			// Git's global config lives outside the work dir, which scripts scan.
+			home, err := os.MkdirTemp("", "notifyscan-script-home")
+			if err != nil {
+				return err
+			}
+			env.Defer(func() { os.RemoveAll(home) })
+			env.Setenv("HOME", home)
 			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-			env.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(env.WorkDir, ".gitconfig-global"))
-			return os.WriteFile(filepath.Join(env.WorkDir, ".gitconfig-global"),
+			env.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, ".gitconfig"))
+			return os.WriteFile(filepath.Join(home, ".gitconfig"),
 				[]byte("[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"), 0o644)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -40,6 +40,8 @@ func commands() []command {
 		{"dir", "scan files and directories (\"-\" for standard input)", runDir},
 		{"git", "scan a repository's history, or a range of commits", runGit},
 		{"staged", "scan what `git commit` would add (for pre-commit hooks)", runStaged},
+		{"action", "scan what a GitHub Actions event asks for, with annotations, summary and SARIF (action.yml)", runAction},
+		{"audit", "audit the history of several repositories: verified, with the key policy checked across them", runAudit},
 		{"verify", "check one key, read from standard input, against the Notify API", runVerify},
 		{"revoke", "report verified-active leaked keys to GC Notify for revocation (operations staff)", runRevoke},
 		{"rules", "list the detection rules", runRules},

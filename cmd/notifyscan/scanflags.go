@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -21,6 +22,7 @@ type scanFlags struct {
 	apiURLs     []string
 	failOn      string
 	quiet       bool
+	maxKeyAge   time.Duration
 }
 
 func (s *scanFlags) register(fs *pflag.FlagSet) {
@@ -32,6 +34,7 @@ func (s *scanFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&s.apiURLs, "api-url", nil, "Notify API base URL for --verify (repeatable; default GC Notify production)")
 	fs.StringVar(&s.failOn, "fail-on", "any", "which findings make the exit code 1: any, unknown (active or unknown), active; the last two need --verify")
 	fs.BoolVarP(&s.quiet, "quiet", "q", false, "do not print the summary line on standard error")
+	fs.DurationVar(&s.maxKeyAge, "max-key-age", rules.DefaultMaxKeyAge, "with --verify on history: report active keys first committed longer ago than this (notify-key-not-rotated)")
 }
 
 // check validates the flags before any work starts.
@@ -72,14 +75,20 @@ func (s *scanFlags) fails(f *rules.Finding) bool {
 	return true
 }
 
-// finish verifies (if asked), writes the report, prints the summary and
-// returns the exit code: input errors beat findings, because an incomplete
-// scan must never pass.
-func (s *scanFlags) finish(e *env, command string, res *scanner.Result) (int, error) {
+// finish verifies (if asked), checks the key policy, writes the report,
+// prints the summary and returns the exit code: input errors beat findings,
+// because an incomplete scan must never pass. repoOf names a finding's
+// repository for the shared-key policy (nil outside audits).
+func (s *scanFlags) finish(e *env, command string, res *scanner.Result, repoOf func(*rules.Finding) string) (int, error) {
 	if s.verify && len(res.Findings) > 0 {
 		if err := verifyFindings(e, s.apiURLs, res.Findings); err != nil {
 			return exitError, err
 		}
+	}
+	policy := rules.Policy{Now: time.Now(), MaxAge: s.maxKeyAge, Repository: repoOf}
+	if extra := policy.Check(res.Findings); len(extra) > 0 {
+		res.Findings = append(res.Findings, extra...)
+		rules.Sort(res.Findings)
 	}
 	rep := &report.Report{
 		Tool:     report.Tool{Name: "notifyscan", Version: version(), InformationURI: "https://github.com/cds-snc/notifyscan"},
@@ -172,4 +181,3 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
-

@@ -43,6 +43,7 @@
 //	      "encoding": "base64",         // how the key was hidden; "" for plain text
 //	      "container": "a.zip!b/c.env", // archive member path; "" outside archives
 //	      "tracking": "tracked",        // git status of a work-tree file: tracked, ignored, untracked
+//	      "note": "",                   // for policy findings (notify-key-shared, notify-key-not-rotated): why
 //	      "git": null                   // or, for history findings:
 //	      // {
 //	      //   "commit": "<40 hex>",    // a commit whose version of path has the key on line

@@ -96,7 +96,11 @@ func newFixture(t *testing.T) *fixture {
 	inactive.Status, inactive.StatusDetail = rules.StatusInactive, "403 Invalid token: service is archived"
 	inactive.Tracking = "untracked"
 
-	verified := []rules.Finding{active, old, hist, member, odd, inactive}
+	stale := hist
+	stale.RuleID, stale.Status, stale.StatusDetail = rules.StaleKeyRule.ID, rules.StatusActive, "404 NoResultFound"
+	stale.Note = "first committed 2023-04-05, 600 days ago, and still active (rotate at least every 90 days)"
+
+	verified := []rules.Finding{active, old, hist, member, odd, inactive, stale}
 	rules.Sort(verified)
 	fx.reports["verified"] = &Report{
 		Tool: testTool, Command: "git", Findings: verified, Ignored: 1,

@@ -51,6 +51,7 @@ type jsonFinding struct {
 	Encoding     string   `json:"encoding"`
 	Container    string   `json:"container"`
 	Tracking     string   `json:"tracking"`
+	Note         string   `json:"note"`
 	Git          *jsonGit `json:"git"`
 }
 
@@ -83,6 +84,7 @@ func newJSONFinding(f *rules.Finding, s rules.Status, verified bool) jsonFinding
 		Encoding:    f.Encoding,
 		Container:   f.Container,
 		Tracking:    f.Tracking,
+		Note:        f.Note,
 	}
 	if verified {
 		j.StatusDetail, j.StatusHost = f.StatusDetail, f.StatusHost

@@ -72,11 +72,12 @@ func writeSARIF(w io.Writer, v *view) error {
 	return encodeJSON(w, log)
 }
 
-// sarifRules describes every rule of rules.All, in that order, then any other
-// rule id the findings use, sorted; index maps an id to its position.
+// sarifRules describes every rule of rules.All and rules.PolicyRules, in that
+// order, then any other rule id the findings use, sorted; index maps an id to
+// its position.
 func sarifRules(fs []rules.Finding) (out []*sarif.ReportingDescriptor, index map[string]int) {
 	index = map[string]int{}
-	for _, r := range rules.All() {
+	for _, r := range append(rules.All(), rules.PolicyRules()...) {
 		index[r.ID] = len(out)
 		d := sarif.NewRule(r.ID).
 			WithShortDescription(text(r.Short)).
@@ -190,6 +191,9 @@ func sarifMessage(v *view, f *rules.Finding, st rules.Status) string {
 		what = strings.TrimSuffix(r.Short, " in plain text")
 	}
 	var b strings.Builder
+	if f.Note != "" {
+		what += ":" // a policy finding: "A Notify API key is still active ...: <key>"
+	}
 	b.WriteString(what + " " + f.Key.Redacted())
 	if m := memberPath(f); m != "" {
 		b.WriteString(" in archive member " + m)
@@ -205,6 +209,9 @@ func sarifMessage(v *view, f *rules.Finding, st rules.Status) string {
 		if f.StatusDetail != "" {
 			b.WriteString(" (" + f.StatusDetail + ")")
 		}
+	}
+	if f.Note != "" {
+		b.WriteString(". " + upperFirst(f.Note))
 	}
 	b.WriteString(". " + fixHint(st))
 	return b.String()
@@ -240,4 +247,12 @@ func semanticVersion(version string) string {
 // viewers that cannot render Markdown.
 func plainText(md string) string {
 	return strings.NewReplacer("**", "", "`", "", "*", "").Replace(md)
+}
+
+// upperFirst capitalises the first letter of an ASCII sentence.
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }

@@ -56,6 +56,9 @@ func textMessage(v *view, f *rules.Finding) string {
 	if g := provenance(f); g != "" {
 		parts = append(parts, g)
 	}
+	if f.Note != "" {
+		parts = append(parts, "- "+f.Note)
+	}
 	return strings.Join(parts, " ")
 }
 
