@@ -65,17 +65,21 @@ func writeMarkdown(w io.Writer, v *view) error {
 
 // verdict is the one line that says whether anything was found.
 func verdict(v *view) string {
-	n := len(v.findings)
-	if n == 0 {
-		return "**No Notify API keys found.**"
-	}
+	n := 0
 	files := map[string]bool{}
 	live := 0
 	for i := range v.findings {
+		if v.findings[i].Note != "" {
+			continue // a policy finding about a key counted already
+		}
+		n++
 		files[displayPath(&v.findings[i])] = true
 		if level(v.status(&v.findings[i])) == "error" {
 			live++
 		}
+	}
+	if n == 0 {
+		return "**No Notify API keys found.**"
 	}
 	s := fmt.Sprintf("**%d Notify API %s found** in %d %s.", n, plural(n, "key", "keys"), len(files), plural(len(files), "place", "places"))
 	if live > 0 {
@@ -101,7 +105,11 @@ func writeRow(b *strings.Builder, v *view, f *rules.Finding) {
 	if f.Line > 0 {
 		loc += fmt.Sprintf(":%d", f.Line)
 	}
-	cells := []string{key, mdText(f.RuleID), st.Label(), commit, author, date, mdText(loc), fixHint(st)}
+	fix := fixHint(st)
+	if f.Note != "" {
+		fix = mdText(upperFirst(f.Note)) + ". " + fix
+	}
+	cells := []string{key, mdText(f.RuleID), st.Label(), commit, author, date, mdText(loc), fix}
 	b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 }
 
