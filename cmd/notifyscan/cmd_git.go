@@ -32,7 +32,7 @@ func runGit(e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	return sf.finish(e, "git", res)
+	return sf.finish(e, "git", res, nil)
 }
 
 func runStaged(e *env, args []string) (int, error) {
@@ -56,5 +56,5 @@ func runStaged(e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	return sf.finish(e, "staged", res)
+	return sf.finish(e, "staged", res, nil)
 }

@@ -19,10 +19,10 @@ type scanFlags struct {
 	concurrency int
 	noDecode    bool
 	verify      bool
-	apiURLs     []string
-	failOn      string
-	quiet       bool
-	maxKeyAge   time.Duration
+	verifyFlags
+	failOn    string
+	quiet     bool
+	maxKeyAge time.Duration
 }
 
 func (s *scanFlags) register(fs *pflag.FlagSet) {
@@ -31,7 +31,7 @@ func (s *scanFlags) register(fs *pflag.FlagSet) {
 	fs.IntVarP(&s.concurrency, "concurrency", "j", 0, "content workers (0: twice the number of CPUs)")
 	fs.BoolVar(&s.noDecode, "no-decode", false, "do not look inside base64, UTF-16, escapes and archives")
 	fs.BoolVar(&s.verify, "verify", false, "ask the Notify API whether each key is live (signed request; the secret is never sent)")
-	fs.StringArrayVar(&s.apiURLs, "api-url", nil, "Notify API base URL for --verify (repeatable; default GC Notify production)")
+	s.verifyFlags.register(fs)
 	fs.StringVar(&s.failOn, "fail-on", "any", "which findings make the exit code 1: any, unknown (active or unknown), active; the last two need --verify")
 	fs.BoolVarP(&s.quiet, "quiet", "q", false, "do not print the summary line on standard error")
 	fs.DurationVar(&s.maxKeyAge, "max-key-age", rules.DefaultMaxKeyAge, "with --verify on history: report active keys first committed longer ago than this (notify-key-not-rotated)")
@@ -51,8 +51,8 @@ func (s *scanFlags) check() error {
 	default:
 		return usageErr(fmt.Sprintf("--fail-on %q is not one of any, unknown, active", s.failOn), "")
 	}
-	if len(s.apiURLs) > 0 && !s.verify {
-		return usageErr("--api-url is only used with --verify", "add --verify")
+	if (len(s.apiURLs) > 0 || s.fallbackURLs != nil) && !s.verify {
+		return usageErr("--api-url and --fallback-api-url are only used with --verify", "add --verify")
 	}
 	if s.concurrency < 0 {
 		return usageErr("--concurrency must be 0 or more", "")
@@ -81,7 +81,7 @@ func (s *scanFlags) fails(f *rules.Finding) bool {
 // repository for the shared-key policy (nil outside audits).
 func (s *scanFlags) finish(e *env, command string, res *scanner.Result, repoOf func(*rules.Finding) string) (int, error) {
 	if s.verify && len(res.Findings) > 0 {
-		if err := verifyFindings(e, s.apiURLs, res.Findings); err != nil {
+		if err := verifyFindings(e, &s.verifyFlags, res.Findings); err != nil {
 			return exitError, err
 		}
 	}
