@@ -22,7 +22,7 @@ type verifyFlags struct {
 
 func (v *verifyFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&v.apiURLs, "api-url", nil, "Notify API base URL to verify against (repeatable; default GC Notify production)")
-	fs.StringArrayVar(&v.fallbackURLs, "fallback-api-url", nil, "where a legacy key that every --api-url calls invalid is tried next (repeatable; default GOV.UK Notify)")
+	fs.StringArrayVar(&v.fallbackURLs, "fallback-api-url", nil, "where a legacy key that every --api-url calls invalid is tried next (repeatable; default GOV.UK Notify; \"none\" for none)")
 	fs.IntVar(&v.concurrency, "verify-concurrency", 0, "keys verified at once (default 4)")
 }
 
@@ -35,6 +35,9 @@ func (v *verifyFlags) newClient() (*verify.Client, error) {
 	if v.fallbackURLs != nil {
 		c.FallbackHosts = nil
 		for _, u := range v.fallbackURLs {
+			if u == "none" {
+				continue
+			}
 			h, err := verify.ValidateHost(u)
 			if err != nil {
 				return nil, hinted(err, "use an https:// URL (http:// only for loopback test servers)")

@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/cds-snc/notifyscan/internal/notifytest"
 	"github.com/cds-snc/notifyscan/rules"
 )
 
@@ -26,12 +28,23 @@ func TestMain(m *testing.M) {
 //	genkey VAR [NAME] [legacy]  set $VAR to a fresh key (and $VAR_SID, $VAR_SECRET, $VAR_FP, $VAR_RED)
 //	expand SRC DST              copy SRC to DST with $VARIABLES expanded
 //	nosecrets [FILE...]         fail if a generated secret is in stdout, stderr or the files
+//	notifyapi gc|uk add|revoke|archive|count|revocations VAR [N]
+//	                            act on the local Notify API ($NOTIFY_API_URL, GOV.UK: $NOTIFY_UK_API_URL)
+//	                            for the key made by genkey VAR; count and revocations assert N
 func TestScripts(t *testing.T) {
+	gc := notifytest.New(t)
+	uk := notifytest.New(t, notifytest.WithMode(notifytest.GOVUK))
+	servers := map[string]*notifytest.Server{"gc": gc, "uk": uk}
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("..", "..", "testdata", "script"),
 		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") == "1",
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
+			// Verification only ever talks to these loopback servers.
+			env.Setenv("NOTIFY_API_URL", gc.URL)
+			env.Setenv("NOTIFY_UK_API_URL", uk.URL)
+			env.Setenv("NOTIFY_SRE_USER", gc.SREUser)
+			env.Setenv("SRE_SECRET", gc.SRESecret)
 			env.Setenv("GIT_AUTHOR_NAME", "Ada Tester")
 			env.Setenv("GIT_AUTHOR_EMAIL", "ada@example.org")
 			env.Setenv("GIT_COMMITTER_NAME", "Ada Tester")
@@ -54,6 +67,7 @@ func TestScripts(t *testing.T) {
 			"genkey":    cmdGenkey,
 			"expand":    cmdExpand,
 			"nosecrets": cmdNosecrets,
+			"notifyapi": func(ts *testscript.TestScript, neg bool, args []string) { cmdNotifyAPI(ts, neg, args, servers) },
 		},
 	})
 }
@@ -109,5 +123,47 @@ func cmdNosecrets(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Fatalf("%s holds a generated secret", name)
 			}
 		}
+	}
+}
+
+func cmdNotifyAPI(ts *testscript.TestScript, neg bool, args []string, servers map[string]*notifytest.Server) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: notifyapi gc|uk add|revoke|archive|count|revocations VAR [N]")
+	}
+	s := servers[args[0]]
+	if s == nil {
+		ts.Fatalf("notifyapi: no server %q", args[0])
+	}
+	sid, secret := ts.Getenv(args[2]+"_SID"), ts.Getenv(args[2]+"_SECRET")
+	if sid == "" {
+		ts.Fatalf("notifyapi: no key %s (run genkey first)", args[2])
+	}
+	want := func() int {
+		if len(args) != 4 {
+			ts.Fatalf("notifyapi %s needs N", args[1])
+		}
+		n, err := strconv.Atoi(args[3])
+		ts.Check(err)
+		return n
+	}
+	switch args[1] {
+	case "add":
+		s.AddKey(sid, secret)
+	case "revoke":
+		s.AddKey(sid, secret)
+		s.Revoke(sid, secret)
+	case "archive":
+		s.AddKey(sid, secret)
+		s.ArchiveService(sid)
+	case "count":
+		if got, n := s.CountSecret(secret), want(); got != n {
+			ts.Fatalf("notifyapi: %d verification requests for %s, want %d", got, args[2], n)
+		}
+	case "revocations":
+		if got, n := s.RevokeCalls(secret), want(); got != n {
+			ts.Fatalf("notifyapi: %d revocation calls for %s, want %d", got, args[2], n)
+		}
+	default:
+		ts.Fatalf("notifyapi: unknown action %q", args[1])
 	}
 }
