@@ -176,10 +176,11 @@ func (s *settings) verify(ctx context.Context, k rules.Key) Result {
 	}
 	sc := newScrubber(k)
 	r := s.verifyHosts(ctx, k, s.hosts, sc)
-	if r.Status == rules.StatusInvalid && !k.Prefixed() && len(s.fallback) > 0 && ctx.Err() == nil {
+	if r.Status == rules.StatusInvalid && !k.Prefixed() && len(s.fallback) > 0 {
 		// A legacy key unknown to every GC host may be another operator's.
-		// Only a verdict other than invalid replaces the first host's answer;
-		// an unknown one does too, since "invalid" would then be a guess.
+		// Any answer other than invalid replaces the first host's: an
+		// unknown one too (cancelled included), since "invalid" would then
+		// be a guess.
 		if fb := s.verifyHosts(ctx, k, s.fallback, sc); fb.Status != rules.StatusInvalid {
 			return fb
 		}

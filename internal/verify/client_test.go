@@ -396,3 +396,34 @@ func equalDurations(a, b []time.Duration) bool {
 	}
 	return true
 }
+
+// cancelAfterFirst cancels the run once the first answer is in.
+type cancelAfterFirst struct {
+	cancel context.CancelFunc
+	once   bool
+}
+
+func (c *cancelAfterFirst) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if !c.once {
+		c.once = true
+		c.cancel()
+	}
+	return resp, err
+}
+
+func TestCancelBeforeFallback(t *testing.T) {
+	gc := notifytest.New(t)
+	govuk := notifytest.New(t, notifytest.WithMode(notifytest.GOVUK))
+	k := testKey(t, false)
+	addKey(govuk, k)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, _ := newClient(t, gc.URL)
+	c.FallbackHosts = []string{govuk.URL}
+	c.HTTP = &http.Client{Transport: &cancelAfterFirst{cancel: cancel}}
+	r := c.Verify(ctx, k)
+	if r.Status != rules.StatusUnknown || r.Detail() != "unknown: cancelled" || govuk.Count() != 0 {
+		t.Errorf("got %v %q, GOV.UK asked %d times", r.Status, r.Detail(), govuk.Count())
+	}
+}
