@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -18,12 +19,14 @@ type verifyFlags struct {
 	apiURLs      []string
 	fallbackURLs []string
 	concurrency  int
+	deadline     time.Duration
 }
 
 func (v *verifyFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&v.apiURLs, "api-url", nil, "Notify API base URL to verify against (repeatable; default GC Notify production)")
 	fs.StringArrayVar(&v.fallbackURLs, "fallback-api-url", nil, "where a legacy key that every --api-url calls invalid is tried next (repeatable; default GOV.UK Notify; \"none\" for none)")
 	fs.IntVar(&v.concurrency, "verify-concurrency", 0, "keys verified at once (default 4)")
+	fs.DurationVar(&v.deadline, "verify-deadline", 0, "stop verifying after this long; keys not checked by then are unknown (default: no limit)")
 }
 
 // newClient builds the verification client from the flags.
@@ -48,6 +51,7 @@ func (v *verifyFlags) newClient() (*verify.Client, error) {
 	if v.concurrency > 0 {
 		c.Concurrency = v.concurrency
 	}
+	c.Deadline = v.deadline
 	return c, nil
 }
 
