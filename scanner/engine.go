@@ -44,6 +44,9 @@ type Result struct {
 	Ignored  int             // findings suppressed by notifyscan:allow or the ignore file
 	Errors   []*InputError   // inputs that could not be read, sorted
 	Stats    Stats
+	// Unreachable counts keys found only in git objects that no ref
+	// reaches; a history scan reports them only with GitOptions.AllObjects.
+	Unreachable int
 }
 
 // InputError names an input (a path, a blob, a ref) that could not be read

@@ -3,6 +3,12 @@ package scanner
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/cds-snc/notifyscan/rules"
 )
 
 // GitOptions tune a history scan.
@@ -17,12 +23,241 @@ type GitOptions struct {
 	NoDeepen bool
 }
 
-// ScanGit scans a repository's history. (Being built: see issue 3.)
+// Errors a history or staged scan can wrap. Each means nothing was scanned.
+var (
+	// ErrNoCommits: the repository has no commits (and no refs).
+	ErrNoCommits = errors.New("the repository has no commits")
+	// ErrEmptyRange: the range holds no commit (BASE equals HEAD, or HEAD
+	// is an ancestor of BASE).
+	ErrEmptyRange = errors.New("the range has no commits to scan")
+	// ErrUnknownRevision: a revision of the range does not exist here.
+	ErrUnknownRevision = errors.New("unknown revision")
+	// ErrShallow: the range reaches past the history of a shallow clone
+	// and it could not (or must not) be deepened.
+	ErrShallow = errors.New("the clone is shallow and the range reaches past its history")
+	// ErrNoGit: the operation needs the git binary and there is none.
+	ErrNoGit = errors.New("this scan needs the git program, which is not on PATH")
+)
+
+// ScanGit scans a repository's history (bare or not; repo may be any path
+// inside it).
+//
+// Without a Range it reads every object in the object store once, in
+// parallel, and reports keys in everything reachable from any ref (branches,
+// remote-tracking branches, tags, stash, notes) or HEAD: file content, commit
+// messages (Path CommitMessagePath) and annotated tag messages (Path
+// TagMessagePath), with GitProvenance.Message set for the last two. Keys in
+// objects that no ref reaches are reported only with AllObjects; without it
+// they are counted in Result.Unreachable. A key in a blob that no commit
+// reaches (a dangling blob) has the path ".git/objects/<id[:2]>/<id[2:]>".
+//
+// With a Range it scans the commits in BASE..HEAD (see GitOptions.Range),
+// each blob they add once. An all-zero BASE means a new branch: the commits
+// of HEAD that are on no other branch. A range with no commit is
+// ErrEmptyRange.
+//
+// One finding is made per key and file, however many commits hold it; the
+// same key in two files is two findings with one fingerprint. A finding's
+// Line and Column are those of the blob at GitProvenance.Commit, the
+// earliest commit (by author date) that introduces the key in the file.
+// Refs are worked out for full scans only; AtHead is against HEAD (the
+// range's HEAD for a range scan). Objects that cannot be read are in
+// Result.Errors; the error is non-nil when the scan could not run.
+//
+// The git program is used when it is on PATH; without it, a full scan
+// reads the repository with go-git (slower) and ranges are refused.
 func ScanGit(ctx context.Context, repo string, opts GitOptions) (*Result, error) {
-	return nil, errors.New("git scanning is not built yet")
+	bin := gitBinary()
+	if bin == "" {
+		if opts.Range != "" {
+			return nil, fmt.Errorf("--range: %w", ErrNoGit)
+		}
+		return scanHistoryGoGit(ctx, repo, opts)
+	}
+	r, err := openGitRepo(ctx, bin, repo)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Range != "" {
+		return r.scanRange(ctx, opts)
+	}
+	return r.scanHistory(ctx, opts)
 }
 
-// ScanStaged scans the index against HEAD. (Being built: see issue 3.)
-func ScanStaged(ctx context.Context, repo string, opts Options) (*Result, error) {
-	return nil, errors.New("staged scanning is not built yet")
+// workers is the number of cat-file readers: one per content worker, at
+// least two so that git and the matcher overlap.
+func (o Options) gitWorkers() int {
+	return max(2, o.workers())
+}
+
+// scanHistory is the full scan through the git binary.
+func (r *gitRepo) scanHistory(ctx context.Context, opts GitOptions) (*Result, error) {
+	refs, head, err := r.refs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(refs) == 0 && !opts.AllObjects {
+		return nil, fmt.Errorf("%s: %w", r.arg, ErrNoCommits)
+	}
+	ign, err := r.ignoreList(ctx, head)
+	if err != nil {
+		return nil, err
+	}
+	s := newObjScan(opts.NoDecode)
+	err = r.readObjects(ctx, opts.gitWorkers(), s, func(ctx context.Context, out chan<- catBatch) error {
+		return r.listObjects(ctx, s, out)
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		s.fail("object store", err)
+	}
+
+	g := newCommitGraph(s.commits)
+	view := newRefView(g, refs, s.tags)
+	p := newProvenance(s)
+	if len(s.blobs) > 0 {
+		extra := []string{"--all"}
+		if len(s.blobs) <= 2000 {
+			for _, id := range slices.Sorted(maps.Keys(s.blobs)) {
+				extra = append(extra, "--find-object="+id)
+			}
+		}
+		var stdin string
+		if opts.AllObjects {
+			stdin = strings.Join(danglingTips(g, view), "\n")
+		}
+		if err := r.logDiffs(ctx, extra, stdin, p.diff); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			s.fail("history", err)
+		}
+	}
+	var msgIDs []string
+	for id, mh := range s.msgs {
+		switch {
+		case opts.AllObjects:
+		case mh.tag && len(view.tagRefs[id]) == 0:
+			continue
+		case !mh.tag && !view.isReachable(id):
+			continue
+		}
+		msgIDs = append(msgIDs, id)
+	}
+	slices.Sort(msgIDs)
+	p.messageGroups(msgIDs)
+	if err := p.markAtHead(ctx, r, head); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		s.fail("HEAD", err)
+	}
+
+	interesting := map[string]bool{}
+	for _, gr := range p.groups {
+		for id := range gr.intro {
+			interesting[id] = true
+		}
+		for id := range gr.seen {
+			interesting[id] = true
+		}
+	}
+	c := &collector{}
+	p.findings(ign, view.refsContaining(interesting), c)
+
+	// Blobs with keys that no walked commit holds: dangling blobs (or
+	// reachable only through a ref to a blob or tree).
+	reported := map[string]bool{}
+	for i := range c.findings {
+		reported[c.findings[i].Fingerprint()] = true
+	}
+	unreachable := map[string]bool{}
+	for _, id := range slices.Sorted(maps.Keys(s.blobs)) {
+		if p.appears[id] {
+			continue
+		}
+		if !opts.AllObjects {
+			for i := range s.blobs[id] {
+				if fp := s.blobs[id][i].f.Key.Fingerprint(); !reported[fp] {
+					unreachable[fp] = true
+				}
+			}
+			continue
+		}
+		danglingBlobFindings(id, s.blobs[id], ign, c)
+	}
+	if !opts.AllObjects {
+		for id, mh := range s.msgs {
+			if !slices.Contains(msgIDs, id) {
+				for i := range mh.hits {
+					if fp := mh.hits[i].f.Key.Fingerprint(); !reported[fp] {
+						unreachable[fp] = true
+					}
+				}
+			}
+		}
+	}
+	c.errors = s.errs
+	res := c.result()
+	res.Unreachable = len(unreachable)
+	res.Stats = Stats{Files: s.nFiles.Load(), Bytes: s.nBytes.Load(), Blobs: s.nBlobs.Load(), Commits: s.nCommits.Load()}
+	if !opts.AllObjects {
+		n := 0
+		for _, ok := range view.reachable {
+			if ok {
+				n++
+			}
+		}
+		res.Stats.Commits = int64(n)
+	}
+	return res, nil
+}
+
+// danglingTips are the commits no ref reaches and no other such commit
+// has as a parent: where git log starts to walk what a rebase or reset
+// left behind.
+func danglingTips(g *commitGraph, v *refView) []string {
+	isParent := make([]bool, len(g.ids))
+	for i := range g.ids {
+		if v.reachable[i] {
+			continue
+		}
+		for _, p := range g.parents[i] {
+			isParent[p] = true
+		}
+	}
+	var tips []string
+	for i, id := range g.ids {
+		if !v.reachable[i] && !isParent[i] {
+			tips = append(tips, id)
+		}
+	}
+	return tips
+}
+
+// danglingBlobFindings reports the keys of a blob that no commit holds,
+// one finding per key, at the blob's loose-object path.
+func danglingBlobFindings(id string, hits []hit, ign interface {
+	Fingerprint(string) bool
+}, c *collector) {
+	path := ".git/objects/" + id[:2] + "/" + id[2:]
+	done := map[ckey]bool{}
+	for i := range hits {
+		k := hitKey(&hits[i])
+		if done[k] {
+			continue
+		}
+		done[k] = true
+		h := firstHit(hits, k)
+		if h.allowed || ign.Fingerprint(k.fp) {
+			c.ignored++
+			continue
+		}
+		f := h.f
+		f.Path = path
+		f.Git = &rules.GitProvenance{Blob: id}
+		c.findings = append(c.findings, f)
+	}
 }

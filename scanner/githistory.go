@@ -1,0 +1,283 @@
+package scanner
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+)
+
+// Pseudo paths for keys found in messages rather than files. They are the
+// names git gives the files it opens for editing a message, so they read
+// as what they are and never clash with a real path in a finding whose
+// GitProvenance.Message is set.
+const (
+	CommitMessagePath = "COMMIT_EDITMSG" // a commit's message
+	TagMessagePath    = "TAG_EDITMSG"    // an annotated tag's message
+)
+
+// batch limits: a batch of ids for one cat-file process is cut at this many
+// objects or bytes, whichever comes first.
+const (
+	batchObjects = 512
+	batchBytes   = 8 << 20
+)
+
+// objScan gathers what reading objects found: hit blobs, the commit graph,
+// message hits, tags. It is shared by the full and the range scan.
+type objScan struct {
+	noDecode bool
+	hint     map[string]bool // blob id -> its path says Notify (range scans)
+
+	mu      sync.Mutex
+	blobs   map[string][]hit     // blobs with hits
+	commits map[string][]string  // commit -> parents, for every commit read
+	msgs    map[string]*msgHits  // commits and tags with hits in their message
+	tags    map[string]tagTarget // every annotated tag read
+	errs    []*InputError
+
+	nCommits, nBlobs, nBytes, nFiles atomic.Int64
+}
+
+// msgHits is a message with keys: who wrote it and when.
+type msgHits struct {
+	tag                 bool
+	hits                []hit
+	name, email         string
+	when                int64
+	date                string // RFC 3339
+	target, targetType  string // for a tag: what it points at
+	tagName             string
+}
+
+type tagTarget struct{ id, typ string }
+
+func newObjScan(noDecode bool) *objScan {
+	return &objScan{
+		noDecode: noDecode,
+		blobs:    map[string][]hit{},
+		commits:  map[string][]string{},
+		msgs:     map[string]*msgHits{},
+		tags:     map[string]tagTarget{},
+	}
+}
+
+func (s *objScan) fail(input string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errs = append(s.errs, &InputError{Input: input, Err: err})
+}
+
+// handler is one cat-file worker's view: its own window buffer and header
+// reader.
+func (s *objScan) handler(ctx context.Context) catHandler {
+	buf := make([]byte, chunkSize+overlap)
+	hr := bufio.NewReaderSize(nil, 4<<10)
+	return catHandler{
+		object: func(id, typ string, size int64, body io.Reader) error {
+			switch typ {
+			case "blob":
+				return s.blob(ctx, id, body, buf)
+			case "commit", "tag":
+				hr.Reset(body)
+				return s.message(ctx, id, typ, hr, buf)
+			}
+			return nil
+		},
+		fail: func(id string, err error) { s.fail("object "+id, err) },
+	}
+}
+
+// blob matches one blob's content as it streams from git.
+func (s *objScan) blob(ctx context.Context, id string, body io.Reader, buf []byte) error {
+	var hits []hit
+	m := &matcher{notifyContext: s.hint[id], decode: !s.noDecode, emit: func(h hit) { hits = append(hits, h) }}
+	n, err := scanContent(ctx, m, body, buf)
+	s.nBlobs.Add(1)
+	s.nFiles.Add(1)
+	s.nBytes.Add(n)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	// A read error leaves the body unread; catOne reports the object.
+	if len(hits) > 0 {
+		s.mu.Lock()
+		s.blobs[id] = hits
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// message reads a commit's or tag's header and matches its message.
+func (s *objScan) message(ctx context.Context, id, typ string, hr *bufio.Reader, buf []byte) error {
+	info := &msgHits{tag: typ == "tag"}
+	var parents []string
+	var hdrErr error
+	for {
+		line, err := hr.ReadSlice('\n')
+		for errors.Is(err, bufio.ErrBufferFull) {
+			// An overlong header line: keep its start, skip the rest.
+			_, err = hr.ReadSlice('\n')
+		}
+		if err != nil {
+			hdrErr = err
+			break
+		}
+		line = line[:len(line)-1]
+		if len(line) == 0 {
+			break
+		}
+		key, val, _ := bytes.Cut(line, []byte{' '})
+		switch string(key) {
+		case "parent":
+			parents = append(parents, string(val))
+		case "author", "tagger":
+			info.name, info.email, info.when, info.date = parseIdent(val)
+		case "object":
+			info.target = string(val)
+		case "type":
+			info.targetType = string(val)
+		case "tag":
+			info.tagName = string(val)
+		}
+	}
+	if typ == "commit" {
+		s.nCommits.Add(1)
+		s.mu.Lock()
+		s.commits[id] = parents
+		s.mu.Unlock()
+	} else {
+		s.mu.Lock()
+		s.tags[id] = tagTarget{info.target, info.targetType}
+		s.mu.Unlock()
+	}
+	if hdrErr != nil {
+		if errors.Is(hdrErr, io.EOF) {
+			return nil // no message at all
+		}
+		return nil // a read error: catOne reports the object
+	}
+	m := &matcher{decode: !s.noDecode, emit: func(h hit) { info.hits = append(info.hits, h) }}
+	n, err := scanContent(ctx, m, hr, buf)
+	s.nFiles.Add(1)
+	s.nBytes.Add(n)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if len(info.hits) > 0 {
+		s.mu.Lock()
+		s.msgs[id] = info
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// parseIdent splits "Name <email> 1700000000 +0100".
+func parseIdent(v []byte) (name, email string, when int64, date string) {
+	lt := bytes.IndexByte(v, '<')
+	gt := bytes.LastIndexByte(v, '>')
+	if lt < 0 || gt < lt {
+		return string(bytes.TrimSpace(v)), "", 0, ""
+	}
+	name = string(bytes.TrimSpace(v[:lt]))
+	email = string(v[lt+1 : gt])
+	rest := bytes.Fields(v[gt+1:])
+	if len(rest) >= 1 {
+		when, _ = strconv.ParseInt(string(rest[0]), 10, 64)
+		loc := time.UTC
+		if len(rest) >= 2 && len(rest[1]) == 5 {
+			tz := rest[1]
+			h, _ := strconv.Atoi(string(tz[1:3]))
+			m, _ := strconv.Atoi(string(tz[3:5]))
+			off := h*3600 + m*60
+			if tz[0] == '-' {
+				off = -off
+			}
+			loc = time.FixedZone("", off)
+		}
+		date = time.Unix(when, 0).In(loc).Format(time.RFC3339)
+	}
+	return name, email, when, date
+}
+
+// listObjects sends every blob, commit and tag in the object store, in
+// pack order, as batches. Trees are not read: their names matter only for
+// the few blobs with hits, and provenance finds those.
+func (r *gitRepo) listObjects(ctx context.Context, s *objScan, out chan<- catBatch) error {
+	var b catBatch
+	var bytesIn int64
+	flush := func() error {
+		if len(b) == 0 {
+			return nil
+		}
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		b, bytesIn = nil, 0
+		return nil
+	}
+	err := r.stream(ctx, nil, func(br *bufio.Reader) error {
+		for {
+			line, err := br.ReadSlice('\n')
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			f := bytes.Fields(line)
+			if len(f) == 2 && string(f[1]) == "missing" {
+				s.fail("object "+string(f[0]), errors.New("object is missing or corrupt"))
+				continue
+			}
+			if len(f) != 3 {
+				return fmt.Errorf("git cat-file: unexpected line %.80q", line)
+			}
+			switch string(f[1]) {
+			case "blob", "commit", "tag":
+			default:
+				continue
+			}
+			size, _ := strconv.ParseInt(string(f[2]), 10, 64)
+			b = append(b, string(f[0]))
+			bytesIn += size
+			if len(b) >= batchObjects || bytesIn >= batchBytes {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}, "cat-file", "--batch-all-objects", "--unordered", "--batch-check=%(objectname) %(objecttype) %(objectsize)")
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// readObjects runs the producer and the cat-file readers together.
+func (r *gitRepo) readObjects(ctx context.Context, workers int, s *objScan, produce func(ctx context.Context, out chan<- catBatch) error) error {
+	batches := make(chan catBatch, 2*workers)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	perr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		perr <- produce(ctx, batches)
+	}()
+	err := r.catFile(ctx, workers, batches, func() catHandler { return s.handler(ctx) })
+	if err != nil {
+		cancel()
+		<-perr
+		return err
+	}
+	return <-perr
+}
