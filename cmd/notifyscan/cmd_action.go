@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -106,6 +107,9 @@ func runAction(e *env, args []string) (int, error) {
 	}
 	if sarifFile, err = filepath.Abs(sarifFile); err != nil {
 		return exitError, err
+	}
+	if err := os.MkdirAll(filepath.Dir(sarifFile), 0o755); err != nil {
+		return exitError, hinted(err, "check the sarif-file input")
 	}
 	if err := report.WriteFile(sarifFile, func(w io.Writer) error { return report.Write(w, report.SARIF, rep) }); err != nil {
 		return exitError, hinted(fmt.Errorf("writing SARIF %s: %w", sarifFile, err), "check the sarif-file input")

@@ -57,6 +57,8 @@ if [ "$(cat "$npmdir/.version" 2>/dev/null)" != "$SARIF_MULTITOOL_VERSION" ]; th
     "@microsoft/sarif-multitool@$SARIF_MULTITOOL_VERSION" >/dev/null
   echo "$SARIF_MULTITOOL_VERSION" >"$npmdir/.version"
 fi
-ln -sf "$npmdir/node_modules/.bin/sarif-multitool" "$tools/bin/sarif-multitool"
+# The package's bin.js passes arguments through a shell (";" in --rule-kind
+# "Gh;Sarif" would split the command): link the native program instead.
+ln -sf "$npmdir/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool" "$tools/bin/sarif-multitool"
 
 log "ready in $tools/bin: $(ls "$tools/bin" | tr '\n' ' ')"
