@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/cds-snc/notifyscan/rules"
 )
@@ -106,7 +105,7 @@ func (r *gitRepo) scanHistory(ctx context.Context, opts GitOptions) (*Result, er
 	s := newObjScan(opts.NoDecode)
 	err = r.readObjects(ctx, opts.gitWorkers(), s, func(ctx context.Context, out chan<- catBatch) error {
 		return r.listObjects(ctx, s, out)
-	})
+	}, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -117,23 +116,23 @@ func (r *gitRepo) scanHistory(ctx context.Context, opts GitOptions) (*Result, er
 	g := newCommitGraph(s.commits)
 	view := newRefView(g, refs, s.tags)
 	p := newProvenance(s)
+	var tg *treeGraph
 	if len(s.blobs) > 0 {
-		extra := []string{"--all"}
-		if len(s.blobs) <= 2000 {
-			for _, id := range slices.Sorted(maps.Keys(s.blobs)) {
-				extra = append(extra, "--find-object="+id)
-			}
-		}
-		var stdin string
-		if opts.AllObjects {
-			stdin = strings.Join(danglingTips(g, view), "\n")
-		}
-		if err := r.logDiffs(ctx, extra, stdin, p.diff); err != nil {
+		// Provenance, for the blobs with keys only.
+		tg, err = r.readTrees(ctx, opts.gitWorkers(), s)
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			s.fail("history", err)
+			s.fail("trees", err)
 		}
+		var walk []string
+		for i, id := range g.ids {
+			if opts.AllObjects || view.reachable[i] {
+				walk = append(walk, id)
+			}
+		}
+		tg.treeDiffs(s, walk, p)
 	}
 	var msgIDs []string
 	for id, mh := range s.msgs {
@@ -148,11 +147,8 @@ func (r *gitRepo) scanHistory(ctx context.Context, opts GitOptions) (*Result, er
 	}
 	slices.Sort(msgIDs)
 	p.messageGroups(msgIDs)
-	if err := p.markAtHead(ctx, r, head); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		s.fail("HEAD", err)
+	if tg != nil && head != "" {
+		tg.atHead(s, head, p)
 	}
 
 	interesting := map[string]bool{}
@@ -213,28 +209,6 @@ func (r *gitRepo) scanHistory(ctx context.Context, opts GitOptions) (*Result, er
 		res.Stats.Commits = int64(n)
 	}
 	return res, nil
-}
-
-// danglingTips are the commits no ref reaches and no other such commit
-// has as a parent: where git log starts to walk what a rebase or reset
-// left behind.
-func danglingTips(g *commitGraph, v *refView) []string {
-	isParent := make([]bool, len(g.ids))
-	for i := range g.ids {
-		if v.reachable[i] {
-			continue
-		}
-		for _, p := range g.parents[i] {
-			isParent[p] = true
-		}
-	}
-	var tips []string
-	for i, id := range g.ids {
-		if !v.reachable[i] && !isParent[i] {
-			tips = append(tips, id)
-		}
-	}
-	return tips
 }
 
 // danglingBlobFindings reports the keys of a blob that no commit holds,

@@ -26,7 +26,7 @@ func TestGitHistory(t *testing.T) {
 		r.commit("tweak", map[string]string{"settings.py": strings.Repeat("# more\n", i+1) + "# settings\nKEY = '" + kKept + "'\n"})
 	}
 	r.commit("two files", map[string]string{"a/one.txt": "k=" + kTwo + "\n", "b/two.txt": "\n\nk=" + kTwo + "\n"})
-	r.commit("fix login\n\nused " + kMsg + " while debugging", nil)
+	r.commit("fix login\n\nused "+kMsg+" while debugging", nil)
 	r.git("tag", "-a", "v1", "-m", "release\n\nrollback "+kTagMsg)
 
 	r.git("checkout", "-q", "-b", "side", root)

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
 )
 
 // Pseudo paths for keys found in messages rather than files. They are the
@@ -37,10 +36,12 @@ type objScan struct {
 	hint     map[string]bool // blob id -> its path says Notify (range scans)
 
 	mu      sync.Mutex
-	blobs   map[string][]hit     // blobs with hits
-	commits map[string][]string  // commit -> parents, for every commit read
-	msgs    map[string]*msgHits  // commits and tags with hits in their message
-	tags    map[string]tagTarget // every annotated tag read
+	blobs   map[string][]hit      // blobs with hits
+	commits map[string]*commitRec // every commit read
+	trees   []string              // every tree listed, in pack order (full scans)
+	idents  map[string]string     // interned author names and emails
+	msgs    map[string]*msgHits   // commits and tags with hits in their message
+	tags    map[string]tagTarget  // every annotated tag read
 	errs    []*InputError
 
 	nCommits, nBlobs, nBytes, nFiles atomic.Int64
@@ -48,22 +49,40 @@ type objScan struct {
 
 // msgHits is a message with keys: who wrote it and when.
 type msgHits struct {
-	tag                 bool
-	hits                []hit
-	name, email         string
-	when                int64
-	date                string // RFC 3339
-	target, targetType  string // for a tag: what it points at
-	tagName             string
+	tag                bool
+	hits               []hit
+	name, email        string
+	when               int64
+	date               string // RFC 3339
+	target, targetType string // for a tag: what it points at
+	tagName            string
 }
 
 type tagTarget struct{ id, typ string }
+
+// commitRec is what provenance needs of a commit.
+type commitRec struct {
+	tree        string
+	parents     []string
+	name, email string
+	when        int64
+	date        string
+}
+
+func (s *objScan) intern(v string) string {
+	if w, ok := s.idents[v]; ok {
+		return w
+	}
+	s.idents[v] = v
+	return v
+}
 
 func newObjScan(noDecode bool) *objScan {
 	return &objScan{
 		noDecode: noDecode,
 		blobs:    map[string][]hit{},
-		commits:  map[string][]string{},
+		commits:  map[string]*commitRec{},
+		idents:   map[string]string{},
 		msgs:     map[string]*msgHits{},
 		tags:     map[string]tagTarget{},
 	}
@@ -119,6 +138,7 @@ func (s *objScan) blob(ctx context.Context, id string, body io.Reader, buf []byt
 func (s *objScan) message(ctx context.Context, id, typ string, hr *bufio.Reader, buf []byte) error {
 	info := &msgHits{tag: typ == "tag"}
 	var parents []string
+	var tree string
 	var hdrErr error
 	for {
 		line, err := hr.ReadSlice('\n')
@@ -138,6 +158,8 @@ func (s *objScan) message(ctx context.Context, id, typ string, hr *bufio.Reader,
 		switch string(key) {
 		case "parent":
 			parents = append(parents, string(val))
+		case "tree":
+			tree = string(val)
 		case "author", "tagger":
 			info.name, info.email, info.when, info.date = parseIdent(val)
 		case "object":
@@ -151,7 +173,7 @@ func (s *objScan) message(ctx context.Context, id, typ string, hr *bufio.Reader,
 	if typ == "commit" {
 		s.nCommits.Add(1)
 		s.mu.Lock()
-		s.commits[id] = parents
+		s.commits[id] = &commitRec{tree: tree, parents: parents, name: s.intern(info.name), email: s.intern(info.email), when: info.when, date: info.date}
 		s.mu.Unlock()
 	} else {
 		s.mu.Lock()
@@ -244,6 +266,9 @@ func (r *gitRepo) listObjects(ctx context.Context, s *objScan, out chan<- catBat
 			}
 			switch string(f[1]) {
 			case "blob", "commit", "tag":
+			case "tree":
+				s.trees = append(s.trees, string(f[0]))
+				continue
 			default:
 				continue
 			}
@@ -264,7 +289,7 @@ func (r *gitRepo) listObjects(ctx context.Context, s *objScan, out chan<- catBat
 }
 
 // readObjects runs the producer and the cat-file readers together.
-func (r *gitRepo) readObjects(ctx context.Context, workers int, s *objScan, produce func(ctx context.Context, out chan<- catBatch) error) error {
+func (r *gitRepo) readObjects(ctx context.Context, workers int, s *objScan, produce func(ctx context.Context, out chan<- catBatch) error, newHandler func(*objScan) catHandler) error {
 	batches := make(chan catBatch, 2*workers)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -273,7 +298,10 @@ func (r *gitRepo) readObjects(ctx context.Context, workers int, s *objScan, prod
 		defer close(batches)
 		perr <- produce(ctx, batches)
 	}()
-	err := r.catFile(ctx, workers, batches, func() catHandler { return s.handler(ctx) })
+	if newHandler == nil {
+		newHandler = func(s *objScan) catHandler { return s.handler(ctx) }
+	}
+	err := r.catFile(ctx, workers, batches, func() catHandler { return newHandler(s) })
 	if err != nil {
 		cancel()
 		<-perr

@@ -112,7 +112,7 @@ func (r *gitRepo) scanRange(ctx context.Context, opts GitOptions) (*Result, erro
 	}
 	err = r.readObjects(ctx, opts.gitWorkers(), s, func(ctx context.Context, out chan<- catBatch) error {
 		return sendBatches(ctx, ids, out)
-	})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}

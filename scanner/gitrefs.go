@@ -68,7 +68,7 @@ type commitGraph struct {
 	parents [][]int32
 }
 
-func newCommitGraph(commits map[string][]string) *commitGraph {
+func newCommitGraph(commits map[string]*commitRec) *commitGraph {
 	g := &commitGraph{idx: make(map[string]int32, len(commits))}
 	g.ids = make([]string, 0, len(commits))
 	for id := range commits {
@@ -80,7 +80,7 @@ func newCommitGraph(commits map[string][]string) *commitGraph {
 	}
 	g.parents = make([][]int32, len(g.ids))
 	for i, id := range g.ids {
-		for _, p := range commits[id] {
+		for _, p := range commits[id].parents {
 			if j, ok := g.idx[p]; ok {
 				g.parents[i] = append(g.parents[i], j)
 			}

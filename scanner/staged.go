@@ -69,7 +69,7 @@ func ScanStaged(ctx context.Context, repo string, opts Options) (*Result, error)
 		n := min(max(1, len(ids)/64), opts.gitWorkers())
 		err = r.readObjects(ctx, n, s, func(ctx context.Context, out chan<- catBatch) error {
 			return sendBatches(ctx, ids, out)
-		})
+		}, nil)
 		if err != nil {
 			return nil, err
 		}
