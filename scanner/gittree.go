@@ -2,8 +2,8 @@ package scanner
 
 import (
 	"bytes"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"io"
 	"sync"

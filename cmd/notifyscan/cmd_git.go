@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/cds-snc/notifyscan/scanner"
 )
 
@@ -30,7 +33,11 @@ func runGit(e *env, args []string) (int, error) {
 	g.Options = sf.options()
 	res, err := scanner.ScanGit(e.ctx, repo, g)
 	if err != nil {
-		return exitError, err
+		return exitError, gitHint(err)
+	}
+	if res.Unreachable > 0 && !g.AllObjects {
+		fmt.Fprintf(e.stderr, "notifyscan: note: %d key(s) are only in objects that no ref reaches (left by a rebase, reset or deleted branch); "+
+			"they are still in the object store: run with --all-objects to report them\n", res.Unreachable)
 	}
 	return sf.finish(e, "git", res, nil)
 }
@@ -54,7 +61,28 @@ func runStaged(e *env, args []string) (int, error) {
 	}
 	res, err := scanner.ScanStaged(e.ctx, repo, sf.options())
 	if err != nil {
-		return exitError, err
+		return exitError, gitHint(err)
 	}
 	return sf.finish(e, "staged", res, nil)
+}
+
+// gitHint adds to a git or staged scan error the hint that fixes it.
+func gitHint(err error) error {
+	switch {
+	case errors.Is(err, scanner.ErrShallow):
+		return hinted(err, "fetch the whole history: in GitHub Actions set 'fetch-depth: 0' on actions/checkout; elsewhere run 'git fetch --unshallow'")
+	case errors.Is(err, scanner.ErrEmptyRange):
+		return hinted(err, "nothing was scanned: check BASE and HEAD (for a pull request, BASE is the base branch's commit and HEAD the pull request's)")
+	case errors.Is(err, scanner.ErrUnknownRevision):
+		return hinted(err, "check the revision's name, or fetch it ('git fetch origin <revision>'; in GitHub Actions set 'fetch-depth: 0')")
+	case errors.Is(err, scanner.ErrNotRepository):
+		return hinted(err, "run in a git repository or pass its path; 'notifyscan dir' scans plain files")
+	case errors.Is(err, scanner.ErrNoCommits):
+		return hinted(err, "nothing to scan yet: use 'notifyscan staged' before the first commit, or 'notifyscan dir' for files")
+	case errors.Is(err, scanner.ErrBareRepository):
+		return hinted(err, "run 'notifyscan staged' in a work tree; 'notifyscan git' scans a bare repository's history")
+	case errors.Is(err, scanner.ErrNoGit):
+		return hinted(err, "install git (a full 'notifyscan git' scan works without it, more slowly)")
+	}
+	return err
 }
