@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/cds-snc/notifyscan/internal/ignore"
 	"github.com/cds-snc/notifyscan/rules"
 )
 
@@ -80,7 +81,7 @@ func ScanGit(ctx context.Context, repo string, opts GitOptions) (*Result, error)
 	if opts.Range != "" {
 		return r.scanRange(ctx, opts)
 	}
-	return r.scanHistory(ctx, opts)
+	return scanHistory(ctx, r, opts)
 }
 
 // workers is the number of cat-file readers: one per content worker, at
@@ -89,23 +90,52 @@ func (o Options) gitWorkers() int {
 	return max(2, o.workers())
 }
 
-// scanHistory is the full scan through the git binary.
-func (r *gitRepo) scanHistory(ctx context.Context, opts GitOptions) (*Result, error) {
+// objectSource is how a full scan reaches a repository: the git binary,
+// or go-git when there is none.
+type objectSource interface {
+	// name is the repository as the user named it.
+	name() string
+	// refs lists every ref, and HEAD's commit ("" when unborn).
+	refs(ctx context.Context) ([]gitRef, string, error)
+	// ignoreList reads .notifyscanignore from the work tree, or from head
+	// in a bare repository.
+	ignoreList(ctx context.Context, head string) (*ignore.List, error)
+	// readAll hands every blob, commit and tag in the object store to
+	// s's handlers and lists every tree in s.trees.
+	readAll(ctx context.Context, workers int, s *objScan) error
+	// read hands the objects ids to handlers from newHandler.
+	read(ctx context.Context, workers int, s *objScan, ids []string, newHandler func(*objScan) catHandler) error
+}
+
+func (r *gitRepo) name() string { return r.arg }
+
+func (r *gitRepo) readAll(ctx context.Context, workers int, s *objScan) error {
+	return r.readObjects(ctx, workers, s, func(ctx context.Context, out chan<- catBatch) error {
+		return r.listObjects(ctx, s, out)
+	}, nil)
+}
+
+func (r *gitRepo) read(ctx context.Context, workers int, s *objScan, ids []string, newHandler func(*objScan) catHandler) error {
+	return r.readObjects(ctx, workers, s, func(ctx context.Context, out chan<- catBatch) error {
+		return sendBatches(ctx, ids, out)
+	}, newHandler)
+}
+
+// scanHistory is the full scan.
+func scanHistory(ctx context.Context, r objectSource, opts GitOptions) (*Result, error) {
 	refs, head, err := r.refs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if len(refs) == 0 && !opts.AllObjects {
-		return nil, fmt.Errorf("%s: %w", r.arg, ErrNoCommits)
+		return nil, fmt.Errorf("%s: %w", r.name(), ErrNoCommits)
 	}
 	ign, err := r.ignoreList(ctx, head)
 	if err != nil {
 		return nil, err
 	}
 	s := newObjScan(opts.NoDecode)
-	err = r.readObjects(ctx, opts.gitWorkers(), s, func(ctx context.Context, out chan<- catBatch) error {
-		return r.listObjects(ctx, s, out)
-	}, nil)
+	err = r.readAll(ctx, opts.gitWorkers(), s)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -119,7 +149,7 @@ func (r *gitRepo) scanHistory(ctx context.Context, opts GitOptions) (*Result, er
 	var tg *treeGraph
 	if len(s.blobs) > 0 {
 		// Provenance, for the blobs with keys only.
-		tg, err = r.readTrees(ctx, opts.gitWorkers(), s)
+		tg, err = readTrees(ctx, r, opts.gitWorkers(), s)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -213,9 +243,7 @@ func (r *gitRepo) scanHistory(ctx context.Context, opts GitOptions) (*Result, er
 
 // danglingBlobFindings reports the keys of a blob that no commit holds,
 // one finding per key, at the blob's loose-object path.
-func danglingBlobFindings(id string, hits []hit, ign interface {
-	Fingerprint(string) bool
-}, c *collector) {
+func danglingBlobFindings(id string, hits []hit, ign *ignore.List, c *collector) {
 	path := ".git/objects/" + id[:2] + "/" + id[2:]
 	done := map[ckey]bool{}
 	for i := range hits {

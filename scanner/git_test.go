@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -193,4 +194,85 @@ func TestGitCorruptObject(t *testing.T) {
 	if len(res.Errors) == 0 || !strings.Contains(res.Errors[0].Input, blob) {
 		t.Fatalf("corrupt object: want an input error naming %s, got %v", blob, res.Errors)
 	}
+}
+
+// TestGitGoGitFallback runs the history test's checks through go-git, as
+// on a machine without git, and compares with the git binary's findings.
+func TestGitGoGitFallback(t *testing.T) {
+	r := newTestRepo(t)
+	k1, k2, k3 := gitKey("gone"), gitKey("side"), gitKey("msg")
+	root := r.commit("one", map[string]string{"a.env": "K=" + k1 + "\n"})
+	r.commit("two", map[string]string{"a.env": ""})
+	r.git("checkout", "-q", "-b", "side", root)
+	r.commit("side\n\n"+k3, map[string]string{"s.env": "K=" + k2 + "\n"})
+	r.git("checkout", "-q", "main")
+	r.git("tag", "-a", "v1", "-m", "v1")
+	r.git("gc", "-q") // packed objects
+
+	want := scanGit(t, r.dir, GitOptions{})
+	if len(want.Findings) != 3 {
+		t.Fatalf("git: want 3 findings, got\n%s", dump(want))
+	}
+	got, err := scanHistoryGoGit(context.Background(), r.dir, GitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Findings, want.Findings) || len(got.Errors) != 0 {
+		t.Errorf("go-git differs from git:\n%s\nwant\n%s\nerrors %v", dump(got), dump(want), got.Errors)
+	}
+	if _, err := scanHistoryGoGit(context.Background(), t.TempDir(), GitOptions{}); !errors.Is(err, ErrNotRepository) {
+		t.Errorf("go-git, not a repository: %v", err)
+	}
+}
+
+// TestGitConcurrencyDeterminism: the same findings, in the same order, at
+// any number of readers.
+func TestGitConcurrencyDeterminism(t *testing.T) {
+	r := newTestRepo(t)
+	var keys []string
+	for i := range 12 {
+		k := gitKey(fmt.Sprintf("k%d", i))
+		keys = append(keys, k)
+		files := map[string]string{fmt.Sprintf("d%d/f.env", i%4): fmt.Sprintf("%s\nK=%s\n", strings.Repeat("x\n", i), k)}
+		if i%3 == 0 {
+			files["shared.txt"] = k + "\n"
+		}
+		r.commit(fmt.Sprintf("c%d", i), files)
+	}
+	want := scanGit(t, r.dir, GitOptions{Options: Options{Concurrency: 1}})
+	if len(want.Findings) < 12 {
+		t.Fatalf("want at least 12 findings, got\n%s", dump(want))
+	}
+	for _, j := range []int{2, 8} {
+		got := scanGit(t, r.dir, GitOptions{Options: Options{Concurrency: j}})
+		if !reflect.DeepEqual(got.Findings, want.Findings) || got.Stats != want.Stats {
+			t.Errorf("-j %d differs from -j 1:\n%s\nwant\n%s", j, dump(got), dump(want))
+		}
+		rng := scanGit(t, r.dir, GitOptions{Options: Options{Concurrency: j}, Range: strings.Repeat("0", 40) + "..HEAD"})
+		rng1 := scanGit(t, r.dir, GitOptions{Options: Options{Concurrency: 1}, Range: strings.Repeat("0", 40) + "..HEAD"})
+		if !reflect.DeepEqual(rng.Findings, rng1.Findings) {
+			t.Errorf("range -j %d differs from -j 1", j)
+		}
+	}
+}
+
+// TestGitLargeBlob streams a blob larger than the matcher's window, with
+// keys across window boundaries, without holding it in memory.
+func TestGitLargeBlob(t *testing.T) {
+	r := newTestRepo(t)
+	k1, k2 := gitKey("early"), gitKey("late")
+	var b strings.Builder
+	b.WriteString("K=" + k1 + "\n")
+	line := strings.Repeat("abcdef0123456789-", 6) + "\n"
+	for b.Len() < 3*chunkSize-50 {
+		b.WriteString(line)
+	}
+	b.WriteString("K=" + k2 + "\n")
+	lines := strings.Count(b.String(), "\n")
+	r.commit("big", map[string]string{"big.txt": b.String()})
+	res := scanGit(t, r.dir, GitOptions{})
+	if f := one(t, res, k2); f.Line != lines || f.Column != 3 {
+		t.Errorf("late key: %s, want line %d", describe(f), lines)
+	}
+	one(t, res, k1)
 }

@@ -6,17 +6,20 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"io"
+	"maps"
+	"slices"
 	"sync"
 )
 
-// Provenance for a full scan without git log: when blobs hold keys, every
-// tree is read once (in parallel, like the blobs) into a compact graph that
-// keeps only subtrees and blobs with keys; the commits read in the first
-// pass give each commit's root tree. A memoised walk then gives each
-// commit's (path, blob) pairs with keys, and comparing a commit with its
-// parents gives the commits that introduce each key. This costs one read
-// of the trees, spread over the cat-file workers, instead of a
-// single-threaded tree diff of every commit.
+// Provenance for a full scan without git log: when blobs hold keys, the
+// trees that hold those blobs are found by reading every tree once, in
+// parallel like the blobs, keeping 8 bytes per subtree entry; those few
+// trees are then read again with their names. With the root tree of every
+// commit (from the first pass), a memoised walk gives each commit's (path,
+// blob) pairs with keys, and comparing a commit with its parents gives the
+// commits that introduce each key. This costs one parallel read of the
+// trees instead of a single-threaded tree diff of every commit (git log
+// --find-object), and almost no memory.
 
 // treeChild is a subtree (ref >= 0, its index) or a blob with keys
 // (ref < 0, -(index+1) in treeGraph.blobs).
@@ -26,19 +29,12 @@ type treeChild struct {
 }
 
 type treeGraph struct {
-	idx      map[uint64]int32 // first 8 bytes of a tree id -> index (ids in bin verify)
 	hexIdx   map[string]int32 // hex tree id -> index
-	bin      []byte           // binary tree ids, hashLen bytes each
-	hashLen  int
-	children [][]treeChild
+	children [][]treeChild    // for the trees that hold keys
 	names    []string
 	blobs    []string // hex ids of the blobs with keys
-	blobIdx  map[string]int32
+	inH      []bool   // the tree holds a blob with keys, at any depth
 
-	mu      sync.Mutex
-	nameIdx map[string]int32
-
-	hasHit []int8                     // 0 unknown, 1 yes, -1 no
 	paths  map[int32][]pathBlob       // memo: tree -> its blobs with keys
 	byPath map[int32]map[string]int32 // memo: root tree -> path -> blob
 }
@@ -48,61 +44,68 @@ type pathBlob struct {
 	blob int32
 }
 
-// readTrees reads the trees listed in s.trees into a graph that keeps the
-// blobs with keys.
-func (r *gitRepo) readTrees(ctx context.Context, workers int, s *objScan) (*treeGraph, error) {
-	hashLen := 20
-	if len(s.trees) > 0 {
-		hashLen = len(s.trees[0]) / 2
-	}
+// kidSpan is where a tree's subtree ids are in its reader's arena.
+type kidSpan struct {
+	arena  int32
+	off, n uint32
+}
+
+// readTrees finds the trees that hold blobs with keys. Every tree is read
+// once, keeping only the first 8 bytes of each subtree's id and whether
+// it names a blob with keys; the trees that hold keys are then found
+// bottom-up, and only those are read again, in full.
+func readTrees(ctx context.Context, src objectSource, workers int, s *objScan) (*treeGraph, error) {
+	n := len(s.trees)
 	g := &treeGraph{
-		idx:      make(map[uint64]int32, len(s.trees)),
-		hexIdx:   make(map[string]int32, len(s.trees)),
-		bin:      make([]byte, 0, hashLen*len(s.trees)),
-		hashLen:  hashLen,
-		children: make([][]treeChild, len(s.trees)),
-		blobIdx:  map[string]int32{},
-		nameIdx:  map[string]int32{},
+		hexIdx:   make(map[string]int32, n),
+		children: make([][]treeChild, n),
+		inH:      make([]bool, n),
 		paths:    map[int32][]pathBlob{},
 		byPath:   map[int32]map[string]int32{},
-		hasHit:   make([]int8, len(s.trees)),
 	}
 	for i, id := range s.trees {
-		b, err := hex.DecodeString(id)
-		if err != nil || len(b) != hashLen {
-			b = make([]byte, hashLen)
-		}
-		g.bin = append(g.bin, b...)
-		g.idx[binary.BigEndian.Uint64(b)] = int32(i)
 		g.hexIdx[id] = int32(i)
 	}
-	hitBin := map[uint64]int32{}
+	hashLen := 20
+	if n > 0 {
+		hashLen = len(s.trees[0]) / 2
+	}
+	// The blobs with keys, by the first 8 bytes of their ids.
+	hitBlob := map[uint64]int32{}
 	hitFull := map[int32][]byte{}
-	for id := range s.blobs {
+	blobIdx := map[string]int32{}
+	for _, id := range slices.Sorted(maps.Keys(s.blobs)) {
 		b, err := hex.DecodeString(id)
 		if err != nil || len(b) != hashLen {
 			continue
 		}
-		n := int32(len(g.blobs))
+		i := int32(len(g.blobs))
 		g.blobs = append(g.blobs, id)
-		g.blobIdx[id] = n
-		hitBin[binary.BigEndian.Uint64(b)] = n
-		hitFull[n] = b
+		blobIdx[id] = i
+		hitBlob[binary.BigEndian.Uint64(b)] = i
+		hitFull[i] = b
 	}
-	ids := s.trees
-	err := r.readObjects(ctx, workers, s, func(ctx context.Context, out chan<- catBatch) error {
-		return sendBatches(ctx, ids, out)
-	}, func(s *objScan) catHandler {
-		var buf []byte // one tree at a time
-		var kids []treeChild
-		var names []string
+	isHit := func(oid []byte) (int32, bool) {
+		i, ok := hitBlob[binary.BigEndian.Uint64(oid)]
+		return i, ok && bytes.Equal(hitFull[i], oid)
+	}
+
+	// Pass 1: every tree, compactly.
+	spans := make([]kidSpan, n)
+	direct := make([]bool, n)
+	var mu sync.Mutex
+	var arenas [][]uint64
+	err := src.read(ctx, workers, s, s.trees, func(s *objScan) catHandler {
+		mu.Lock()
+		a := int32(len(arenas))
+		arenas = append(arenas, nil)
+		mu.Unlock()
+		var arena []uint64
+		var buf []byte
 		return catHandler{
 			object: func(id, typ string, size int64, body io.Reader) error {
-				if typ != "tree" {
-					return nil
-				}
 				t, ok := g.hexIdx[id]
-				if !ok {
+				if !ok || typ != "tree" {
 					return nil
 				}
 				if int64(cap(buf)) < size {
@@ -112,37 +115,103 @@ func (r *gitRepo) readTrees(ctx context.Context, workers int, s *objScan) (*tree
 				if _, err := io.ReadFull(body, buf); err != nil {
 					return nil // catOne reports the object
 				}
-				kids, names = kids[:0], names[:0]
-				for data := buf; len(data) > 0; {
-					sp := bytes.IndexByte(data, ' ')
-					nul := bytes.IndexByte(data, 0)
-					if sp < 0 || nul < sp || nul+1+hashLen > len(data) {
-						break
+				off := len(arena)
+				forEntry(buf, hashLen, func(mode, name, oid []byte) {
+					if isTreeMode(mode) {
+						arena = append(arena, binary.BigEndian.Uint64(oid))
+					} else if _, ok := isHit(oid); ok && string(mode) != "160000" {
+						direct[t] = true
 					}
-					mode, name, oid := data[:sp], data[sp+1:nul], data[nul+1:nul+1+hashLen]
-					data = data[nul+1+hashLen:]
-					if len(mode) == 5 && mode[0] == '4' {
-						if c := g.lookup(oid); c >= 0 {
-							kids = append(kids, treeChild{ref: c})
-							names = append(names, string(name))
-						}
-						continue
-					}
-					if b, ok := hitBin[binary.BigEndian.Uint64(oid)]; ok && bytes.Equal(hitFull[b], oid) && string(mode) != "160000" {
-						kids = append(kids, treeChild{ref: -(b + 1)})
-						names = append(names, string(name))
-					}
+				})
+				spans[t] = kidSpan{a, uint32(off), uint32(len(arena) - off)}
+				mu.Lock()
+				arenas[a] = arena
+				mu.Unlock()
+				return nil
+			},
+			fail: func(id string, err error) { s.fail("object "+id, err) },
+		}
+	})
+	if err != nil {
+		return g, err
+	}
+
+	// Bottom-up: a tree holds keys if it names a blob with keys or a
+	// subtree that holds keys.
+	inH := map[uint64]bool{}
+	var bits [1 << 16 / 64]uint64
+	add := func(t int) {
+		g.inH[t] = true
+		b, _ := hex.DecodeString(s.trees[t][:16])
+		p := binary.BigEndian.Uint64(b)
+		inH[p] = true
+		bits[p&0xffff/64] |= 1 << (p & 63)
+	}
+	for t := range n {
+		if direct[t] {
+			add(t)
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for t := range n {
+			if g.inH[t] {
+				continue
+			}
+			sp := spans[t]
+			for _, p := range arenas[sp.arena][sp.off : sp.off+sp.n] {
+				if bits[p&0xffff/64]&(1<<(p&63)) != 0 && inH[p] {
+					add(t)
+					changed = true
+					break
 				}
-				if len(kids) == 0 {
+			}
+		}
+	}
+	arenas, spans = nil, nil
+
+	// Pass 2: the trees that hold keys, with names.
+	var again []string
+	for t := range n {
+		if g.inH[t] {
+			again = append(again, s.trees[t])
+		}
+	}
+	nameIdx := map[string]int32{}
+	err = src.read(ctx, 1, s, again, func(s *objScan) catHandler {
+		return catHandler{
+			object: func(id, typ string, size int64, body io.Reader) error {
+				t, ok := g.hexIdx[id]
+				if !ok || typ != "tree" {
 					return nil
 				}
-				out := make([]treeChild, len(kids))
-				g.mu.Lock()
-				for i := range kids {
-					out[i] = treeChild{name: g.intern(names[i]), ref: kids[i].ref}
+				buf, err := io.ReadAll(body)
+				if err != nil {
+					return nil
 				}
-				g.mu.Unlock()
-				g.children[t] = out
+				var kids []treeChild
+				forEntry(buf, hashLen, func(mode, name, oid []byte) {
+					ref := int32(-1)
+					if isTreeMode(mode) {
+						c, ok := g.hexIdx[hex.EncodeToString(oid)]
+						if !ok || !g.inH[c] {
+							return
+						}
+						ref = c
+					} else if b, ok := isHit(oid); ok && string(mode) != "160000" {
+						ref = -(b + 1)
+					} else {
+						return
+					}
+					ni, ok := nameIdx[string(name)]
+					if !ok {
+						ni = int32(len(g.names))
+						g.names = append(g.names, string(name))
+						nameIdx[string(name)] = ni
+					}
+					kids = append(kids, treeChild{ni, ref})
+				})
+				g.children[t] = kids
 				return nil
 			},
 			fail: func(id string, err error) { s.fail("object "+id, err) },
@@ -151,15 +220,24 @@ func (r *gitRepo) readTrees(ctx context.Context, workers int, s *objScan) (*tree
 	return g, err
 }
 
-func (g *treeGraph) intern(name string) int32 {
-	if i, ok := g.nameIdx[name]; ok {
-		return i
+// forEntry calls fn for each entry of a raw tree.
+func forEntry(data []byte, hashLen int, fn func(mode, name, oid []byte)) {
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		if sp < 0 {
+			return
+		}
+		nul := bytes.IndexByte(data[sp:], 0)
+		if nul < 0 || sp+nul+1+hashLen > len(data) {
+			return
+		}
+		nul += sp
+		fn(data[:sp], data[sp+1:nul], data[nul+1:nul+1+hashLen])
+		data = data[nul+1+hashLen:]
 	}
-	i := int32(len(g.names))
-	g.names = append(g.names, name)
-	g.nameIdx[name] = i
-	return i
 }
+
+func isTreeMode(mode []byte) bool { return len(mode) == 5 && mode[0] == '4' }
 
 // tree is the index of a hex tree id, or -1.
 func (g *treeGraph) tree(id string) int32 {
@@ -169,32 +247,8 @@ func (g *treeGraph) tree(id string) int32 {
 	return -1
 }
 
-// lookup is the index of a binary tree id, or -1.
-func (g *treeGraph) lookup(oid []byte) int32 {
-	i, ok := g.idx[binary.BigEndian.Uint64(oid)]
-	if !ok || !bytes.Equal(g.bin[int(i)*g.hashLen:int(i+1)*g.hashLen], oid) {
-		return -1
-	}
-	return i
-}
-
 // holds reports whether tree t has a blob with keys somewhere below it.
-func (g *treeGraph) holds(t int32) bool {
-	switch g.hasHit[t] {
-	case 1:
-		return true
-	case -1:
-		return false
-	}
-	g.hasHit[t] = -1 // also guards against a cycle in a corrupt repository
-	for _, c := range g.children[t] {
-		if c.ref < 0 || g.holds(c.ref) {
-			g.hasHit[t] = 1
-			return true
-		}
-	}
-	return false
-}
+func (g *treeGraph) holds(t int32) bool { return g.inH[t] }
 
 // blobsUnder lists the blobs with keys below tree t with their paths.
 func (g *treeGraph) blobsUnder(t int32) []pathBlob {
