@@ -158,6 +158,7 @@ func scanUnit(ctx context.Context, opts Options, c *collector, u unit, buf []byt
 	m := &matcher{
 		notifyContext: pathHintsNotify(u.rel),
 		decode:        !opts.NoDecode,
+		path:          u.path,
 		emit: func(h hit) {
 			h.f.Path = u.path
 			c.add(h, u.ign, u.rel)
@@ -176,7 +177,15 @@ func scanUnit(ctx context.Context, opts Options, c *collector, u unit, buf []byt
 }
 
 // scanContent is the one place content is matched: plain text, then (unless
-// turned off) what is encoded or archived in it.
+// turned off) what is encoded or archived in it. Containers (zip, tar, gzip)
+// are recognised by their first bytes and their members scanned instead of
+// their raw bytes. It returns the bytes read from r, and an error if r could
+// not be read (the content is incomplete) or, as an *ArchiveError, if
+// containers in it could not be read completely (everything else was, and
+// its hits stand).
 func scanContent(ctx context.Context, m *matcher, r io.Reader, buf []byte) (int64, error) {
-	return m.scanStream(ctx, r, buf)
+	if !m.decode {
+		return m.scanStream(ctx, r, buf)
+	}
+	return scanArchived(ctx, m, r, buf)
 }

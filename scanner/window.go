@@ -34,8 +34,9 @@ type hit struct {
 // matcher turns windows of content into hits. It holds the per-content
 // position state; one matcher serves one stream at a time.
 type matcher struct {
-	notifyContext bool // the source says the content is about Notify
-	decode        bool // also look for encoded keys
+	notifyContext bool   // the source says the content is about Notify
+	decode        bool   // also look for encoded keys
+	path          string // the input's report path, to write Container as "path!member"; may be empty
 	emit          func(hit)
 
 	line int // line number of the window's first byte

@@ -1,0 +1,152 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// sourceText generates n bytes of plain source text: code, comments,
+// strings with escapes and format verbs, URLs, hex ids and short base64
+// tokens, the way a repository without archives or long base64 runs looks.
+func sourceText(n int) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	words := strings.Fields("func return if else for range err nil value config client request response handler " +
+		"service notification template email sms user id name status data buffer reader writer context cancel " +
+		"deadline timeout retry backoff append len make string int bool byte error fmt Printf Errorf json yaml " +
+		"the a of to and in is that it for with as on be this by from at or an are")
+	lines := []func() string{
+		func() string {
+			return "\t" + pick(r, words) + " := " + pick(r, words) + "." + pick(r, words) + "(ctx, " + pick(r, words) + ")"
+		},
+		func() string {
+			return "\tif err != nil {\n\t\treturn fmt.Errorf(\"%s: %w\", " + pick(r, words) + ", err)\n\t}"
+		},
+		func() string { return "// " + strings.Join(picks(r, words, 6+r.IntN(10)), " ") + "." },
+		func() string { return "\tlog.Printf(\"%d items in %5.2fs\\n\", n, d)" },
+		func() string {
+			return "\turl := \"https://api.example.org/v2/" + pick(r, words) + "?q=a%20b&page=" + fmt.Sprint(r.IntN(99)) + "\""
+		},
+		func() string {
+			return fmt.Sprintf("\tid := \"%08x-%04x-4%03x-8%03x-%012x\"", r.Uint32(), r.IntN(1<<16), r.IntN(1<<12), r.IntN(1<<12), r.Int64N(1<<48))
+		},
+		func() string { return "\tre := regexp.MustCompile(`^[a-z]+\\d{2,}\\s*$`)" },
+		func() string { return "\ttoken := \"" + b64(fmt.Sprint(r.Uint64()))[:16] + "\" // short base64" },
+		func() string {
+			return "\tpath := \"/usr/local/share/" + pick(r, words) + "/" + pick(r, words) + ".conf\""
+		},
+		func() string { return "" },
+		func() string { return "}" },
+	}
+	var b bytes.Buffer
+	for b.Len() < n {
+		b.WriteString(lines[r.IntN(len(lines))]())
+		b.WriteByte('\n')
+	}
+	return b.Bytes()[:n]
+}
+
+func pick(r *rand.Rand, w []string) string { return w[r.IntN(len(w))] }
+
+func picks(r *rand.Rand, w []string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = pick(r, w)
+	}
+	return out
+}
+
+// goSources returns the Go standard library's non-test sources (real text
+// with escapes, URLs and hex), up to n bytes, or nil.
+func goSources(n int) []byte {
+	var b bytes.Buffer
+	root := filepath.Join(runtime.GOROOT(), "src")
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || b.Len() >= n {
+			return filepath.SkipAll
+		}
+		if d.IsDir() && d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		if strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go") {
+			if data, err := os.ReadFile(p); err == nil {
+				b.Write(data)
+			}
+		}
+		return nil
+	})
+	if b.Len() < n {
+		return nil
+	}
+	return b.Bytes()[:n]
+}
+
+func benchScan(b *testing.B, data []byte, decode bool) {
+	m := &matcher{decode: decode, emit: func(hit) {}}
+	buf := make([]byte, chunkSize+overlap)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := scanContent(context.Background(), m, bytes.NewReader(data), buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkScanText compares the scanner on plain source text with decoding
+// off (NoDecode) and on. The cost of decoding is the ratio of the two.
+func BenchmarkScanText(b *testing.B) {
+	data := sourceText(16 << 20)
+	b.Run("generated/NoDecode", func(b *testing.B) { benchScan(b, data, false) })
+	b.Run("generated/Decode", func(b *testing.B) { benchScan(b, data, true) })
+	if src := goSources(16 << 20); src != nil {
+		b.Run("gosrc/NoDecode", func(b *testing.B) { benchScan(b, src, false) })
+		b.Run("gosrc/Decode", func(b *testing.B) { benchScan(b, src, true) })
+	}
+}
+
+// writeTree writes files of generated source text, sizes 2 to 64 KiB, that
+// add up to about total bytes, and returns the root.
+func writeTree(tb testing.TB, total int) string {
+	root := tb.TempDir()
+	text := sourceText(total + 64<<10)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i, off := 0, 0; off < total; i++ {
+		n := 2<<10 + r.IntN(62<<10)
+		p := filepath.Join(root, fmt.Sprintf("pkg%02d", i%40), fmt.Sprintf("file%04d.go", i))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(p, text[off:off+n], 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		off += n
+	}
+	return root
+}
+
+// BenchmarkScanTree scans a tree of plain source files (no archives, no long
+// base64 runs) with decoding off and on, one worker and the default pool.
+func BenchmarkScanTree(b *testing.B) {
+	const total = 32 << 20
+	root := writeTree(b, total)
+	for _, j := range []int{1, 0} {
+		for _, noDecode := range []bool{true, false} {
+			b.Run(fmt.Sprintf("j%d/NoDecode=%v", j, noDecode), func(b *testing.B) {
+				b.SetBytes(total)
+				for b.Loop() {
+					if _, err := ScanPaths(context.Background(), []string{root}, nil, Options{Concurrency: j, NoDecode: noDecode}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
