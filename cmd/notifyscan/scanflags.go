@@ -122,7 +122,10 @@ func (s *scanFlags) finish(e *env, command string, res *scanner.Result, repoOf f
 		}
 	}
 	if !s.quiet {
-		fmt.Fprintln(e.stderr, summary(res, s.verify))
+		fmt.Fprintln(e.stderr, summary(command, res, s.verify))
+	}
+	if failing > 0 {
+		fmt.Fprintln(e.stderr, "notifyscan: hint: "+fixHint(command))
 	}
 	switch {
 	case len(res.Errors) > 0:
@@ -134,11 +137,24 @@ func (s *scanFlags) finish(e *env, command string, res *scanner.Result, repoOf f
 	return exitClean, nil
 }
 
+// fixHint is the one-line fix printed after findings.
+func fixHint(command string) string {
+	if command == "staged" {
+		return "remove the key from the staged file and read it from a secret manager or the environment instead, " +
+			"then commit again (a false positive: add notifyscan:allow to the line); if the key was ever shared, revoke it in GC Notify"
+	}
+	return "revoke each key in GC Notify (API integration > API keys > Revoke), keep the new one in a secret manager, " +
+		"and purge the old one from history; see 'notifyscan rules' and the report's help"
+}
+
 // summary is the one line printed on standard error after a scan.
-func summary(res *scanner.Result, verified bool) string {
+func summary(command string, res *scanner.Result, verified bool) string {
 	st := res.Stats
 	what := fmt.Sprintf("%d files, %s", st.Files, humanBytes(st.Bytes))
-	if st.Commits > 0 || st.Blobs > 0 {
+	switch {
+	case command == "staged":
+		what = fmt.Sprintf("%d staged file%s, %s", st.Blobs, plural(int(st.Blobs)), humanBytes(st.Bytes))
+	case st.Commits > 0 || st.Blobs > 0:
 		what = fmt.Sprintf("%d commits, %d blobs, %s", st.Commits, st.Blobs, humanBytes(st.Bytes))
 	}
 	found := fmt.Sprintf("%d finding%s", len(res.Findings), plural(len(res.Findings)))
