@@ -276,3 +276,41 @@ func TestGitLargeBlob(t *testing.T) {
 	}
 	one(t, res, k1)
 }
+
+// TestGitCorruptPack: a damaged packed object is an input error, and the
+// other objects are still read (git cat-file dies on it and is restarted).
+func TestGitCorruptPack(t *testing.T) {
+	r := newTestRepo(t)
+	k := gitKey("after")
+	files := map[string]string{"z.env": "K=" + k + "\n"}
+	for i := range 6 {
+		files[fmt.Sprintf("f%d.txt", i)] = strings.Repeat(fmt.Sprintf("%d some text that compresses %d\n", i, i*7), 3000)
+	}
+	r.commit("one", files)
+	r.git("gc", "-q")
+	packs, _ := filepath.Glob(filepath.Join(r.dir, ".git", "objects", "pack", "*.pack"))
+	if len(packs) != 1 {
+		t.Fatalf("packs: %v", packs)
+	}
+	b, err := os.ReadFile(packs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(b) / 3; i < len(b)/3+8; i++ {
+		b[i] ^= 0xff
+	}
+	if err := os.Chmod(packs[0], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(packs[0], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ScanGit(context.Background(), r.dir, GitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) == 0 {
+		t.Fatalf("corrupt pack: no input error; findings:\n%s", dump(res))
+	}
+	t.Logf("errors: %v", res.Errors)
+}

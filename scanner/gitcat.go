@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -128,7 +129,8 @@ func (r *gitRepo) catRun(ctx context.Context, first []catBatch, batches <-chan c
 
 	br := bufio.NewReaderSize(stdout, 64<<10)
 	var rest []catBatch
-	var readErr error
+	var readErr, failErr error
+	var failed string
 read:
 	for b := range pending {
 		for i, id := range b {
@@ -144,7 +146,7 @@ read:
 				readErr = err
 				break read
 			}
-			h.fail(id, catDeath(err, stderr.String()))
+			failed, failErr = id, err
 			rest = append(rest, b[i+1:])
 			break read
 		}
@@ -157,15 +159,27 @@ read:
 		return nil, ctx.Err()
 	}
 	close(dead)
-	kill()
-	for b := range pending {
-		rest = append(rest, b)
+	// Let a dying git finish its message on stderr; kill one that is not
+	// dying (an answer out of step).
+	exited := make(chan struct{})
+	go func() {
+		for b := range pending {
+			rest = append(rest, b)
+		}
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	select {
+	case <-exited:
+	case <-time.After(2 * time.Second):
+		kill()
+		<-exited
 	}
 	rest = append(rest, <-unsent...)
-	_ = cmd.Wait()
 	if readErr != nil {
 		return nil, readErr
 	}
+	h.fail(failed, catDeath(failErr, stderr.String()))
 	if rest == nil {
 		rest = []catBatch{} // not nil: a new process takes over the queue
 	}
@@ -180,9 +194,9 @@ func catDeath(err error, stderr string) error {
 	}
 	msg = strings.TrimPrefix(strings.TrimPrefix(msg, "fatal: "), "error: ")
 	if msg == "" {
-		return fmt.Errorf("cannot read object: %w", err)
+		return err
 	}
-	return fmt.Errorf("cannot read object: %s", msg)
+	return errors.New(msg)
 }
 
 // catOne reads one object's answer for id and hands it to h. A missing or

@@ -178,4 +178,3 @@ func (e *errReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
