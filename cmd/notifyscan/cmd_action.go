@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -81,7 +80,6 @@ func runAction(e *env, args []string) (int, error) {
 		if !plan.Full && res.Stats.Commits == 0 {
 			return exitError, fmt.Errorf("the scan of %s read no commit, but the range holds %d", plan.Range, len(plan.Commits))
 		}
-		res.Findings = slices.DeleteFunc(res.Findings, func(f rules.Finding) bool { return !plan.Keeps(&f) })
 	}
 
 	// Annotations on standard output, the summary line, verification and the

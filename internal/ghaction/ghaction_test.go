@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/cds-snc/notifyscan/rules"
 )
 
 // repo is a git repository made for a test.
@@ -199,8 +197,8 @@ func TestPushRangeAndNewBranch(t *testing.T) {
 	t.Run("new branch", func(t *testing.T) {
 		ws := origin.clone("topic", 1)
 		p := mustPrepare(t, ws, &Event{Name: "push", Ref: "refs/heads/topic", Before: zeroSHA, After: tip}, "")
-		if p.Range != after+".."+tip || len(p.Commits) != 2 || p.keep != nil {
-			t.Errorf("plan = %+v, want %s..%s, 2 commits, no filter", p, short(after), short(tip))
+		if p.Range != zeroSHA+".."+tip || len(p.Commits) != 2 {
+			t.Errorf("plan = %+v, want 0000..%s, 2 commits", p, short(tip))
 		}
 		if ws.shallow() {
 			t.Error("the clone is still shallow: other branches' history is needed to tell which commits are new")
@@ -223,12 +221,12 @@ func TestPushRangeAndNewBranch(t *testing.T) {
 	})
 }
 
-func TestNewBranchWithMergeKeepsOnlyItsCommits(t *testing.T) {
+func TestNewBranchWithMerge(t *testing.T) {
 	gitEnv(t)
 	origin := newRepo(t)
 	origin.commits("a", 2)
 	origin.git("checkout", "-q", "-b", "other")
-	otherTip := origin.commits("o", 2)
+	origin.commits("o", 2)
 	origin.git("checkout", "-q", "main")
 	origin.commits("m", 1)
 	origin.git("checkout", "-q", "-b", "topic", "main~1")
@@ -240,17 +238,8 @@ func TestNewBranchWithMergeKeepsOnlyItsCommits(t *testing.T) {
 	ws := origin.clone("topic", 1)
 	p := mustPrepare(t, ws, &Event{Name: "push", Ref: "refs/heads/topic", Before: zeroSHA, After: tip}, "")
 	want := origin.revs(tip, "--not", "main", "other")
-	if !slices.Equal(p.Commits, want) || len(want) != 3 {
-		t.Fatalf("Commits = %v, want %v", p.Commits, want)
-	}
-	if p.keep == nil {
-		t.Fatal("two boundary commits: the plan must filter findings")
-	}
-	in := &rules.Finding{Git: &rules.GitProvenance{Commit: tip}}
-	out := &rules.Finding{Git: &rules.GitProvenance{Commit: otherTip}}
-	also := &rules.Finding{Git: &rules.GitProvenance{Commit: otherTip, Commits: []string{otherTip, want[1]}}}
-	if !p.Keeps(in) || p.Keeps(out) || !p.Keeps(also) {
-		t.Errorf("Keeps: own commit %v, other branch's %v, both %v; want true, false, true", p.Keeps(in), p.Keeps(out), p.Keeps(also))
+	if !slices.Equal(p.Commits, want) || len(want) != 3 || p.Range != zeroSHA+".."+tip {
+		t.Fatalf("plan = %+v, want 0000..%s with %v", p, short(tip), want)
 	}
 }
 
@@ -279,8 +268,8 @@ func TestForcePush(t *testing.T) {
 			t.Fatalf("Prepare: %v\n%s", err, log)
 		}
 		// main is the only branch: its whole history is on no other branch.
-		if !p.Full || len(p.Commits) != 5 || p.keep == nil {
-			t.Errorf("plan = %+v, want the whole history of main, filtered to its 5 commits", p)
+		if p.Range != zeroSHA+".."+tip || len(p.Commits) != 5 {
+			t.Errorf("plan = %+v, want the 5 commits of main", p)
 		}
 		if !strings.Contains(log, "no longer has") {
 			t.Errorf("log does not explain the fallback:\n%s", log)

@@ -4,46 +4,24 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/cds-snc/notifyscan/rules"
 )
 
 // Plan is what to scan for an event.
 type Plan struct {
 	// Full asks for every ref's whole history. When it is false, Range
-	// ("BASE..HEAD", BASE an ancestor of HEAD) bounds the scan and Commits
-	// lists what it holds.
+	// bounds the scan ("BASE..HEAD" with BASE an ancestor of HEAD, or for a
+	// new branch "0000000000000000000000000000000000000000..HEAD": the
+	// commits of HEAD on no other branch) and Commits lists what it holds.
 	Full    bool
 	Range   string
 	Commits []string
 	// What says, for the log and the summary, what is scanned and why.
 	What string
-
-	// keep, when set, is the set of commits a finding must have been
-	// introduced by to count: the scan covers more than the event asks for.
-	keep map[string]bool
 }
 
 // Nothing reports whether the event asks for no commits at all: a deleted
 // branch, or a new branch that adds no commit of its own.
 func (p *Plan) Nothing() bool { return !p.Full && len(p.Commits) == 0 }
-
-// Keeps reports whether a finding is in the part of history the event asks
-// for. It is true for every finding unless the scan had to cover more.
-func (p *Plan) Keeps(f *rules.Finding) bool {
-	if p.keep == nil || f.Git == nil {
-		return true
-	}
-	if p.keep[f.Git.Commit] {
-		return true
-	}
-	for _, c := range f.Git.Commits {
-		if p.keep[c] {
-			return true
-		}
-	}
-	return false
-}
 
 // Prepare decides what an event asks to scan and fetches what the checkout
 // lacks for it:
@@ -196,34 +174,9 @@ func (g *Git) newBranchPlan(ctx context.Context, ev *Event, what string) (*Plan,
 		p.What = fmt.Sprintf("%s: no commit that is not on another branch, nothing to scan", what)
 		return p, nil
 	}
-	// The commits just outside the set: one is an exact range; none (the
-	// branch's whole history is new) or several need a wider scan whose
-	// findings are then kept only if these commits introduced them.
-	args := append([]string{"rev-list", "--boundary", ev.After}, "--not")
-	bout, err := g.run(ctx, append(args, others...)...)
-	if err != nil {
-		return nil, err
-	}
-	var boundary []string
-	for _, l := range lines(bout) {
-		if b, ok := strings.CutPrefix(l, "-"); ok {
-			boundary = append(boundary, b)
-		}
-	}
-	switch len(boundary) {
-	case 1:
-		p.Range = boundary[0] + ".." + ev.After
-	case 0:
-		p.Full = true
-	default:
-		p.Range = boundary[0] + ".." + ev.After
-	}
-	if len(boundary) != 1 {
-		p.keep = make(map[string]bool, len(commits))
-		for _, c := range commits {
-			p.keep[c] = true
-		}
-	}
+	// The scanner reads a range whose BASE is all zeros the same way: the
+	// commits of HEAD that no other branch has.
+	p.Range = zeroSHA + ".." + ev.After
 	return p, nil
 }
 
