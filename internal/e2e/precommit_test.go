@@ -114,6 +114,17 @@ func TestPreCommitHookBlocksKeys(t *testing.T) {
 		t.Errorf("a key in a binary file did not block the commit:\n%s", out)
 	}
 
+	// 'git commit -a' and 'git commit PATH' commit through a temporary index
+	// (GIT_INDEX_FILE): the hook must read that one.
+	key3, _ := testKey("tracked")
+	writeFile(t, p.dir, "src/app.py", "print('hello')\nKEY = '"+key3+"'\n")
+	for _, args := range [][]string{{"commit", "-a", "-m", "all"}, {"commit", "-m", "path", "--", "src/app.py"}} {
+		if out, code := sh(t, p.dir, p.env, "git", args...); code == 0 || !strings.Contains(out, "src/app.py:2:") {
+			t.Errorf("git %s with a key in a tracked file: exit %d\n%s", strings.Join(args, " "), code, out)
+		}
+	}
+	must(t, p.dir, p.env, "git", "checkout", "--", "src/app.py")
+
 	// The hook's wall time on a clean commit, installed: 'git commit' with
 	// the hook, against the same commit without it.
 	n := 0
