@@ -163,6 +163,8 @@ type archiveScan struct {
 	problems []ArchiveProblem
 	stop     bool     // MaxInflatedBytes reached: no more members are read
 	layers   []*guard // the guards of the layers around what is being read
+	top      io.Reader
+	inPlace  int64 // the size of the input, when it is a zip read in place
 }
 
 // stopped reports whether a layer around what is being read was stopped at
@@ -191,13 +193,9 @@ func (a *archiveScan) problem(chain []string, err error) {
 // scanContent's work when decoding is on.
 func scanArchived(ctx context.Context, m *matcher, r io.Reader, buf []byte) (int64, error) {
 	cr := &countReader{r: r}
-	a := &archiveScan{ctx: ctx, buf: buf, root: m}
-	at, size := readerAt(r)
-	err := a.content(m, cr, at, size, nil, "")
-	n := cr.n
-	if at != nil && n < size {
-		n = size // a zip read in place
-	}
+	a := &archiveScan{ctx: ctx, buf: buf, root: m, top: r}
+	err := a.content(m, cr, nil, "")
+	n := max(cr.n, a.inPlace)
 	if err == nil && len(a.problems) > 0 {
 		err = &ArchiveError{Problems: a.problems}
 	}
@@ -226,11 +224,10 @@ func readerAt(r io.Reader) (io.ReaderAt, int64) {
 
 // content matches what r yields with m: plain content directly, a container
 // by its members. chain is the path of r inside the input (nil for the input
-// itself). at, if not nil, reads the same bytes as r in place (size bytes).
-// gzName, when r is the output of a gzip stream, is the name its content
-// gets if it is not a tar. The error is r's read error or cancellation;
-// problems inside containers are recorded in a.
-func (a *archiveScan) content(m *matcher, r io.Reader, at io.ReaderAt, size int64, chain []string, gzName string) error {
+// itself). gzName, when r is the output of a gzip stream, is the name its
+// content gets if it is not a tar. The error is r's read error or
+// cancellation; problems inside containers are recorded in a.
+func (a *archiveScan) content(m *matcher, r io.Reader, chain []string, gzName string) error {
 	n, err := io.ReadFull(r, a.buf)
 	eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 	if err != nil && !eof {
@@ -263,6 +260,14 @@ func (a *archiveScan) content(m *matcher, r io.Reader, at io.ReaderAt, size int6
 		return a.gzip(m, rest(), pre, chain)
 	case kindTar:
 		return a.tar(rest(), chain)
+	}
+	var at io.ReaderAt
+	var size int64
+	if chain == nil {
+		// The input itself: a file or an in-memory blob is read in place.
+		if at, size = readerAt(a.top); at != nil {
+			a.inPlace = size
+		}
 	}
 	if at == nil {
 		var err error
@@ -314,7 +319,7 @@ func (a *archiveScan) gzip(m *matcher, r io.Reader, pre []byte, chain []string) 
 	out := &guard{r: zr, a: a, in: func() int64 { return in.n }, inflate: true}
 	lr := &latch{r: out}
 	name := gzMember(zr.Name, chain, a.root.path)
-	err = a.within(out, func() error { return a.content(m, lr, nil, 0, chain, name) })
+	err = a.within(out, func() error { return a.content(m, lr, chain, name) })
 	if err := src.failed(); err != nil {
 		return err // the input itself could not be read
 	}
@@ -392,7 +397,7 @@ func (a *archiveScan) tarMembers(tr *tar.Reader, src *latch, chain []string) err
 		mc := append(chain[:len(chain):len(chain)], cleanName(hdr.Name))
 		body := &guard{r: tr, a: a, limit: MaxMemberBytes}
 		lr := &latch{r: body}
-		if err := a.within(body, func() error { return a.content(a.member(mc), lr, nil, 0, mc, "") }); err != nil {
+		if err := a.within(body, func() error { return a.content(a.member(mc), lr, mc, "") }); err != nil {
 			return err
 		}
 		a.after(body, mc)
@@ -471,7 +476,7 @@ func (a *archiveScan) zip(m *matcher, at io.ReaderAt, size int64, chain []string
 		compressed := int64(f.CompressedSize64)
 		body := &guard{r: rc, a: a, limit: MaxMemberBytes, in: func() int64 { return compressed }, inflate: f.Method == zip.Deflate}
 		lr := &latch{r: body}
-		err = a.within(body, func() error { return a.content(a.member(mc), lr, nil, 0, mc, "") })
+		err = a.within(body, func() error { return a.content(a.member(mc), lr, mc, "") })
 		rc.Close()
 		if err != nil {
 			return err
@@ -640,7 +645,12 @@ type prefixReader struct {
 
 func (p *prefixReader) Read(b []byte) (int, error) {
 	if len(p.pre) > 0 {
-		n := copy(b, p.pre)
+		var n int
+		if len(b) >= len(p.pre) && &b[0] == &p.pre[0] {
+			n = len(p.pre) // already in place
+		} else {
+			n = copy(b, p.pre)
+		}
 		p.pre = p.pre[n:]
 		return n, nil
 	}

@@ -73,8 +73,7 @@ type seenMatch struct {
 // buffer per layer, reused across candidate regions.
 type decoder struct {
 	bufs  [maxDecodeDepth][]byte
-	clean [maxDecodeDepth][]byte  // base64 characters of a wrapped run
-	grid  [maxDecodeDepth][]int32 // candidate grid points of each layer
+	clean [maxDecodeDepth][]byte // base64 characters of a wrapped run
 	seen  []seenMatch
 }
 
@@ -82,21 +81,19 @@ var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
 
 // The pre-check. Every encoded key but UTF-16 is a token (a run of bytes
 // above ' ') of at least minToken bytes: a base64 run, an escaped key. The
-// scan loads one 8-byte word every gridStride bytes and tests all eight
-// bytes at once: a word with a byte at or below ' ' (most words of text)
-// ends the work for that grid point, unless it has a zero byte, the mark of
-// UTF-16. A grid word in a token of minToken bytes has either the gateSpan
-// bytes after it or the gateSpan before it in the token too, so a word of
-// token bytes is a candidate only if one of those spans is all token bytes;
-// text rarely has 48 bytes without a space. Candidates are expanded, a word
-// at a time, to their token, which is decoded if it is long enough.
+// scan reads one 16-byte probe every probeStride bytes, as two words whose
+// eight bytes are tested at once, and looks closer only if all sixteen are
+// token bytes: any token of minToken bytes holds a whole probe, while text
+// rarely has sixteen bytes without a space (one probe in thirteen in the Go
+// sources). The same words show any zero byte, the mark of UTF-16, whose
+// zones are then looked for in a second pass.
 //
 // minToken leaves out escaped keys shorter than 91 bytes: those with fewer
 // than six escapes, whose plain pair the plain matcher reports anyway.
 const (
-	minToken   = 91 // base64 of a key is at least 97; a key with its dashes escaped at least 91 (%2D)
-	gridStride = 80 // at most minToken-8, so every token of minToken bytes holds a grid word
-	gateSpan   = 40 // at most (minToken-8)/2, so a grid word in a token has this many token bytes on one side
+	minToken    = 91 // base64 of a key is at least 97; a key with its dashes escaped at least 91 (%2D)
+	probeLen    = 16
+	probeStride = minToken - probeLen + 1 // 76: even, as UTF-16 units start at even offsets
 )
 
 const (
@@ -110,115 +107,65 @@ func hasLess(w uint64, n uint64) bool { return (w-lsb*n)&^w&msb != 0 }
 // word is buf[i:i+8] as a little-endian integer; i must be in range.
 func word(buf []byte, i int) uint64 { return binary.LittleEndian.Uint64(buf[i:]) }
 
-// tokenWords reports whether buf[i:j] is in range and all token bytes;
-// j-i is a multiple of 8.
-func tokenWords(buf []byte, i, j int) bool {
-	if i < 0 || j > len(buf) {
-		return false
-	}
-	for ; i < j; i += 8 {
-		if hasLess(word(buf, i), 0x21) {
-			return false
-		}
-	}
-	return true
-}
-
 // isToken reports whether c may be part of a token.
 func isToken(c byte) bool { return c > ' ' }
 
-// allToken is 1 if every byte of w is above ' ', else 0.
-func allToken(w uint64) uint64 {
-	t := (w - lsb*0x21) &^ w & msb
-	return ((t - 1) &^ t) >> 63
-}
-
-// gridTokens writes to grid the grid points whose word is all token bytes
-// and returns how many, and whether any grid word has a zero byte (zero is
-// then not 0). It is the one loop that reads every window, kept small so
-// that it stays in registers.
-func gridTokens(buf []byte, grid []int32) (k int, zero uint64) {
-	grid = grid[:len(buf)/gridStride+1]
-	for g := 0; g+8 <= len(buf); g += gridStride {
-		w := binary.LittleEndian.Uint64(buf[g:])
-		zero |= (w - lsb) &^ w
-		t := (w - lsb*0x21) &^ w & msb
-		grid[k] = int32(g)
-		k += int(((t - 1) &^ t) >> 63)
-	}
-	return k, zero & msb
-}
-
 // scan looks for encoded regions in buf (a window at depth 0, decoded text
 // below) and reports the keys they hold.
-//
-// The grid is filtered in stages that do not branch on the data, so that
-// the processor never guesses wrong: each stage writes every grid point
-// to a list and advances the list only for points that pass.
 func (d *decoder) scan(buf []byte, depth int, notifyContext bool, report reportFunc) {
-	n := len(buf)
-	if n < 8 {
-		return
-	}
-	need := n/gridStride + 1
-	if cap(d.grid[depth]) < need {
-		d.grid[depth] = make([]int32, need)
-	}
-	grid := d.grid[depth][:need]
-	// Stage 1: grid words of token bytes; note any zero byte (UTF-16).
-	k, zero := gridTokens(buf, grid)
-	// Stage 2: the word gateSpan bytes after or before is all token bytes
-	// too (or out of range: stage 3 decides).
-	k2 := 0
-	for _, g32 := range grid[:k] {
-		g := int(g32)
-		var after, before uint64 = 1, 1
-		if g+8+gateSpan <= n {
-			after = allToken(word(buf, g+gateSpan))
+	var zero uint64
+	for g := 0; ; {
+		p, z := nextProbe(buf, g)
+		zero |= z
+		if p < 0 {
+			break
 		}
-		if g-gateSpan >= 0 {
-			before = allToken(word(buf, g-gateSpan))
-		}
-		grid[k2] = g32
-		k2 += int(after | before)
-	}
-	// Stage 3: the rest, one by one.
-	tokEnd := 0
-	for _, g := range grid[:k2] {
-		tokEnd = d.token(buf, int(g), tokEnd, depth, notifyContext, report)
+		g = max(p+probeStride, d.token(buf, p, depth, notifyContext, report))
 	}
 	if zero != 0 {
 		zoneEnd := 0
-		for g := 0; g+8 <= n; g += gridStride {
-			if w := word(buf, g); g >= zoneEnd && hasLess(w, 1) {
+		for g := 0; g+probeLen <= len(buf); g += probeStride {
+			if g >= zoneEnd && (hasLess(word(buf, g), 1) || hasLess(word(buf, g+8), 1)) {
 				zoneEnd = d.scanUTF16(buf, g, depth, notifyContext, report)
 			}
 		}
 	}
 }
 
-// token looks closer at the grid word buf[g:g+8], a word of token bytes:
-// if it is in a token long enough to hold an encoded key, and that token is
-// not before tokEnd (already read), the token is decoded. It returns the
-// new tokEnd.
-func (d *decoder) token(buf []byte, g, tokEnd, depth int, notifyContext bool, report reportFunc) int {
+// nextProbe returns the first probe at or after g whose sixteen bytes are
+// all token bytes, or -1, and (not 0) whether a probe it passed had a zero
+// byte. It is the loop that reads every window, kept a leaf so that it runs
+// in registers.
+func nextProbe(buf []byte, g int) (int, uint64) {
+	var zero uint64
+	for ; g >= 0 && g+probeLen <= len(buf); g += probeStride {
+		b := buf[g : g+probeLen : g+probeLen]
+		w0, w1 := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
+		zero |= (w0-lsb)&^w0 | (w1-lsb)&^w1
+		if ((w0-lsb*0x21)&^w0|(w1-lsb*0x21)&^w1)&msb == 0 {
+			return g, zero & msb
+		}
+	}
+	return -1, zero & msb
+}
+
+// token expands the probe at buf[g:g+16], all token bytes, to its token,
+// and decodes the token if it is long enough to hold an encoded key. It
+// returns the end of what it read.
+func (d *decoder) token(buf []byte, g, depth int, notifyContext bool, report reportFunc) int {
 	n := len(buf)
-	if g < tokEnd || !(tokenWords(buf, g+8, g+8+gateSpan) || tokenWords(buf, g-gateSpan, g)) {
-		return tokEnd
-	}
-	// Expand to the token, a word at a time while whole words are in it.
-	s, e := g, g+8
-	for s-8 >= tokEnd && !hasLess(word(buf, s-8), 0x21) {
-		s -= 8
-	}
-	for s > tokEnd && isToken(buf[s-1]) {
-		s--
-	}
+	s, e := g, g+probeLen
 	for e+8 <= n && !hasLess(word(buf, e), 0x21) {
 		e += 8
 	}
 	for e < n && isToken(buf[e]) {
 		e++
+	}
+	for s >= 8 && !hasLess(word(buf, s-8), 0x21) {
+		s -= 8
+	}
+	for s > 0 && isToken(buf[s-1]) {
+		s--
 	}
 	if e-s < minToken {
 		if w := e - s; (w == 64 || w == 76) && isBase64(buf[s:e]) {
@@ -234,15 +181,15 @@ func (d *decoder) token(buf []byte, g, tokEnd, depth int, notifyContext bool, re
 	return end
 }
 
-// decoded matches dec, the decoding of buf[s:e] under enc, and reports what
-// it holds, at its spans in buf as given by span. Keys in decoded text need
-// the same Notify context as plain ones; context in buf around the encoded
-// region counts. When changed is not nil, a match is reported only if
-// changed says its encoded span holds an escape (so a plain key inside an
-// escaped region is left to the plain matcher).
-func (d *decoder) decoded(buf []byte, s, e int, dec []byte, depth int, notifyContext bool, enc func(s, e int) string,
+// decoded matches dec, a decoding of part of buf, and reports what it holds,
+// at its spans in buf as given by span. Keys in decoded text need the same
+// Notify context as plain ones: ctx is the caller's notifyContext or
+// context in buf around the encoded region (see regionContext). When
+// changed is not nil, a match is reported only if changed says its encoded
+// span holds an escape (so a plain key inside an escaped region is left to
+// the plain matcher).
+func (d *decoder) decoded(dec []byte, depth int, ctx bool, enc func(s, e int) string,
 	span func(ds, de int) (int, int), changed func(s, e, ds, de int) bool, report reportFunc) {
-	ctx := notifyContext || nearNotify(buf, s, e)
 	rules.Find(dec, ctx, func(m rules.Match) bool {
 		ms, me := span(m.Start, m.End)
 		if changed == nil || changed(ms, me, m.Start, m.End) {
@@ -259,6 +206,11 @@ func (d *decoder) decoded(buf []byte, s, e int, dec []byte, depth int, notifyCon
 			report(ms, me, m, enc(ms, me)+"+"+inner)
 		}
 	})
+}
+
+// regionContext is the Notify context for keys encoded in buf[s:e].
+func regionContext(notifyContext bool, buf []byte, s, e int) bool {
+	return notifyContext || nearNotify(buf, s, e)
 }
 
 // nearNotify reports whether "notif" (any case) or "gcntfy" stands within

@@ -158,7 +158,7 @@ func (d *decoder) decodeRun(buf []byte, segs []b64Seg, chars, depth int, notifyC
 		}
 		return segs[k].start + c - segs[k].clean
 	}
-	s, e := segs[0].start, last.end
+	ctx := regionContext(notifyContext, buf, segs[0].start, last.end)
 	try := func(a int) {
 		d.bufs[depth] = b64Decode(d.bufs[depth][:0], src[a:])
 		span := func(ds, de int) (int, int) {
@@ -166,7 +166,7 @@ func (d *decoder) decodeRun(buf []byte, segs []b64Seg, chars, depth int, notifyC
 			ce := min(chars, a+(de*8+5)/6)
 			return pos(cs), pos(ce-1) + 1
 		}
-		d.decoded(buf, s, e, d.bufs[depth], depth, notifyContext, func(int, int) string { return enc }, span, nil, report)
+		d.decoded(d.bufs[depth], depth, ctx, func(int, int) string { return enc }, span, nil, report)
 	}
 	if pad > 0 {
 		try((chars + pad) % 4)

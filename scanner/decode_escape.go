@@ -190,7 +190,7 @@ func (d *decoder) scanEscaped(buf []byte, ts, te int, lead byte, isEscape func([
 			return s + escapeOffset(src, step, ds), s + escapeOffset(src, step, de)
 		}
 		changed := func(ms, me, ds, de int) bool { return me-ms != de-ds }
-		d.decoded(buf, s, e, dec, depth, notifyContext, enc, span, changed, report)
+		d.decoded(dec, depth, regionContext(notifyContext, buf, s, e), enc, span, changed, report)
 		if e == te {
 			return
 		}

@@ -116,15 +116,14 @@ func TestBase64URLUnpadded(t *testing.T) {
 	}
 }
 
-// Base64 wrapped at 76 or 64 columns (base64(1), openssl, PEM). The
-// pre-check samples a line only where it has 48 bytes without a break on
-// one side of a grid word, so a short block can fall between samples; a
-// block of twelve lines or more, unindented, is always found. (Indented
-// blocks, whose line period can match the grid's, are found only where a
-// sample lands well: best effort.)
+// Base64 wrapped at 76 or 64 columns (base64(1), openssl, PEM), also in an
+// indented YAML block. The pre-check samples one line in a few (its probes
+// fall in any line they fit in as the line period drifts against the
+// probe stride), and a sampled line brings in its whole block: a block of
+// twenty lines is always found. A short block may fall between samples.
 func TestBase64Wrapped(t *testing.T) {
 	key := newKey("wrapped")
-	env := "A=1\nB=2\nNOTIFY_API_KEY=" + key + "\n" + strings.Repeat("# padding to make the block longer\n", 12)
+	env := "A=1\nB=2\nNOTIFY_API_KEY=" + key + "\n" + strings.Repeat("# padding to make the block longer\n", 30)
 	enc := b64(env)
 	for _, width := range []int{76, 64} {
 		var lines []string
@@ -133,11 +132,11 @@ func TestBase64Wrapped(t *testing.T) {
 			lines = append(lines, s[:n])
 			s = s[n:]
 		}
-		if len(lines) < 8 {
+		if len(lines) < 20 {
 			t.Fatalf("%d lines", len(lines))
 		}
-		for _, indent := range []string{""} {
-			for shift := range 2 * gridStride {
+		for _, indent := range []string{"", "  ", "    "} {
+			for shift := range 2 * probeStride {
 				data := strings.Repeat("x", shift) + "\nblob: |\n" + indent + strings.Join(lines, "\n"+indent) + "\n"
 				got := decodeHits([]byte(data))
 				if len(got) != 1 || got[0].Encoding != EncBase64 || got[0].Line != 3+(23*8/6)/width {

@@ -37,12 +37,12 @@ func utf16Kind(b0, b1 byte) int {
 }
 
 // scanUTF16 looks for a zone of UTF-16 text around the even offsets at
-// buf[g:g+8], which holds a zero byte, and decodes it if it can hold a key.
+// buf[g:g+16], which holds a zero byte, and decodes it if it can hold a key.
 // It returns the end of the bytes examined.
 func (d *decoder) scanUTF16(buf []byte, g, depth int, notifyContext bool, report reportFunc) int {
 	n := len(buf) &^ 1
 	p, k := g&^1, 0
-	for ; p < g+8 && p+1 < n; p += 2 {
+	for ; p < g+16 && p+1 < n; p += 2 {
 		if k = utf16Kind(buf[p], buf[p+1]); k != 0 {
 			break
 		}
@@ -80,7 +80,8 @@ func (d *decoder) scanUTF16(buf []byte, g, depth int, notifyContext bool, report
 	span := func(ds, de int) (int, int) {
 		return ws + utf16Offset(src, be, ds), ws + utf16Offset(src, be, de)
 	}
-	d.decoded(buf, ws, we, d.bufs[depth], depth, notifyContext, func(int, int) string { return enc }, span, nil, report)
+	// Context in UTF-16 is in the decoded text, which Find reads itself.
+	d.decoded(d.bufs[depth], depth, notifyContext, func(int, int) string { return enc }, span, nil, report)
 	return ze
 }
 
