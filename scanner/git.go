@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 
 	"github.com/cds-snc/notifyscan/internal/ignore"
@@ -49,7 +50,8 @@ var (
 // TagMessagePath), with GitProvenance.Message set for the last two. Keys in
 // objects that no ref reaches are reported only with AllObjects; without it
 // they are counted in Result.Unreachable. A key in a blob that no commit
-// reaches (a dangling blob) has the path ".git/objects/<id[:2]>/<id[2:]>".
+// reaches (a dangling blob) has the path ".git/objects/<id[:2]>/<id[2:]>";
+// one in a blob that a ref names directly has the ref's name as its path.
 //
 // With a Range it scans the commits in BASE..HEAD (see GitOptions.Range),
 // each blob they add once. An all-zero BASE means a new branch: the commits
@@ -84,10 +86,15 @@ func ScanGit(ctx context.Context, repo string, opts GitOptions) (*Result, error)
 	return scanHistory(ctx, r, opts)
 }
 
-// workers is the number of cat-file readers: one per content worker, at
-// least two so that git and the matcher overlap.
+// gitWorkers is the number of cat-file readers, each with its matcher:
+// Concurrency when set, else one per CPU and at least two, so that git and
+// the matcher overlap. (More readers than CPUs split git's delta cache and
+// cost memory for nothing.)
 func (o Options) gitWorkers() int {
-	return max(2, o.workers())
+	if o.Concurrency > 0 {
+		return o.Concurrency
+	}
+	return max(2, runtime.GOMAXPROCS(0))
 }
 
 // objectSource is how a full scan reaches a repository: the git binary,
@@ -199,9 +206,23 @@ func scanHistory(ctx context.Context, r objectSource, opts GitOptions) (*Result,
 	for i := range c.findings {
 		reported[c.findings[i].Fingerprint()] = true
 	}
+	// A ref may name a blob itself (git tag NAME <blob>): its keys are
+	// reported at the ref's name.
+	blobRefs := map[string][]string{}
+	for _, ref := range refs {
+		if id := peelTo(s, ref.id); s.blobs[id] != nil {
+			blobRefs[id] = append(blobRefs[id], ref.name)
+		}
+	}
 	unreachable := map[string]bool{}
 	for _, id := range slices.Sorted(maps.Keys(s.blobs)) {
 		if p.appears[id] {
+			continue
+		}
+		if names := blobRefs[id]; len(names) > 0 {
+			for _, name := range names {
+				refBlobFindings(id, name, s.blobs[id], ign, c)
+			}
 			continue
 		}
 		if !opts.AllObjects {
@@ -239,6 +260,29 @@ func scanHistory(ctx context.Context, r objectSource, opts GitOptions) (*Result,
 		res.Stats.Commits = int64(n)
 	}
 	return res, nil
+}
+
+// peelTo follows tags from id to what they name.
+func peelTo(s *objScan, id string) string {
+	for range 100 {
+		t, ok := s.tags[id]
+		if !ok {
+			break
+		}
+		id = t.id
+	}
+	return id
+}
+
+// refBlobFindings reports the keys of a blob that a ref names directly,
+// at the ref's name.
+func refBlobFindings(id, ref string, hits []hit, ign *ignore.List, c *collector) {
+	n := len(c.findings)
+	danglingBlobFindings(id, hits, ign, c)
+	for i := n; i < len(c.findings); i++ {
+		c.findings[i].Path = ref
+		c.findings[i].Git.Refs = []string{ref}
+	}
 }
 
 // danglingBlobFindings reports the keys of a blob that no commit holds,

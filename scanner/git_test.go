@@ -50,6 +50,13 @@ func TestGitHistory(t *testing.T) {
 	r.git("add", "wip.txt")
 	r.git("stash")
 	r.git("notes", "add", "-m", "note: "+kNote, root)
+	// A tag naming a blob directly.
+	kBlobTag := gitKey("blobtag")
+	blobFile := filepath.Join(t.TempDir(), "key.pub")
+	if err := os.WriteFile(blobFile, []byte(kBlobTag+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.git("tag", "blobtag", r.git("hash-object", "-w", blobFile))
 
 	res := scanGit(t, r.dir, GitOptions{})
 	t.Log("\n" + dump(res))
@@ -103,13 +110,17 @@ func TestGitHistory(t *testing.T) {
 	if f.Path != TagMessagePath || !f.Git.Message || f.Line != 3 || !reflect.DeepEqual(f.Git.Refs, []string{"refs/tags/v1"}) {
 		t.Errorf("tag message key: %s", describe(f))
 	}
-	if len(res.Findings) != 11 {
-		t.Errorf("want 11 findings, got %d", len(res.Findings))
+	f = one(t, res, kBlobTag)
+	if f.Path != "refs/tags/blobtag" || !reflect.DeepEqual(f.Git.Refs, []string{"refs/tags/blobtag"}) {
+		t.Errorf("tag naming a blob: %s", describe(f))
+	}
+	if len(res.Findings) != 12 || res.Unreachable != 0 {
+		t.Errorf("want 12 findings and none unreachable, got %d, %d", len(res.Findings), res.Unreachable)
 	}
 	if res.Stats.Commits == 0 || res.Stats.Blobs == 0 || res.Stats.Bytes == 0 {
 		t.Errorf("stats: %+v", res.Stats)
 	}
-	noSecrets(t, res, kDeleted, kSide, kKept, kMsg, kTagMsg, kStash, kNote, kLight, kRemote, kTwo)
+	noSecrets(t, res, kDeleted, kSide, kKept, kMsg, kTagMsg, kStash, kNote, kLight, kRemote, kTwo, kBlobTag)
 }
 
 func TestGitBare(t *testing.T) {
