@@ -195,6 +195,12 @@ func scanArchived(ctx context.Context, m *matcher, r io.Reader, buf []byte) (int
 	cr := &countReader{r: r}
 	a := &archiveScan{ctx: ctx, buf: buf, root: m, top: r}
 	err := a.content(m, cr, nil, "")
+	if err == nil {
+		// What a container left unread (past a limit, after its end) is
+		// read out, so that a stream of several inputs (git cat-file) stays
+		// in step and the byte count is the input's.
+		_, err = io.Copy(io.Discard, cr)
+	}
 	n := max(cr.n, a.inPlace)
 	if err == nil && len(a.problems) > 0 {
 		err = &ArchiveError{Problems: a.problems}
