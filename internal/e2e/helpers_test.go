@@ -78,15 +78,21 @@ var (
 	buildErr  error
 )
 
-// notifyscan builds the command once and returns the binary's path.
+// notifyscan builds the command once and returns the binary's path. It
+// also gets every module the module's packages need into the module cache,
+// so that the builds the tools run (pre-commit's 'go install ./...', the
+// action's 'go build') work with GOPROXY=off.
 func notifyscan(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		builtBin = filepath.Join(scratch, "bin", "notifyscan")
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/notifyscan")
-		cmd.Dir = moduleRoot
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/notifyscan: %v\n%s", err, out)
+		for _, args := range [][]string{{"build", "-o", builtBin, "./cmd/notifyscan"}, {"list", "-deps", "./..."}} {
+			cmd := exec.Command("go", args...)
+			cmd.Dir = moduleRoot
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+				return
+			}
 		}
 	})
 	if buildErr != nil {

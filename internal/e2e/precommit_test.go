@@ -40,8 +40,9 @@ func newPreCommitProject(t *testing.T, hookID string) *preCommitProject {
 	p.env = gitEnv(filepath.Join(base, "home"),
 		"PRE_COMMIT_HOME="+filepath.Join(base, "pre-commit-cache"),
 		// The hook's 'go install' uses the machine's module and build caches
-		// (pre-commit points GOPATH at its environment).
-		"GOMODCACHE="+goEnv(t, "GOMODCACHE"), "GOCACHE="+goEnv(t, "GOCACHE"), "GOTOOLCHAIN=local",
+		// (pre-commit points GOPATH at its environment), filled by the build
+		// above, and no network.
+		"GOMODCACHE="+goEnv(t, "GOMODCACHE"), "GOCACHE="+goEnv(t, "GOCACHE"), "GOTOOLCHAIN=local", "GOPROXY=off",
 		"PRE_COMMIT_COLOR=never", "TERM=dumb")
 	must(t, base, p.env, "git", "init", "-q", p.dir)
 	writeFile(t, p.dir, "README.md", "# project\n")
