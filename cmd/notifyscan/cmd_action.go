@@ -65,7 +65,7 @@ func runAction(e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, hinted(err, "check out with actions/checkout (fetch-depth: 0 avoids fetching later) and keep its credentials, or set the range input")
 	}
-	fmt.Fprintf(e.stderr, "notifyscan: scanning the %s\n", plan.What)
+	fmt.Fprintf(e.stderr, "notifyscan: scope: %s\n", plan.What)
 
 	res := &scanner.Result{}
 	if !plan.Nothing() {
@@ -116,7 +116,7 @@ func runAction(e *env, args []string) (int, error) {
 	if err := report.Write(&summary, report.Markdown, rep); err != nil {
 		return exitError, err
 	}
-	fmt.Fprintf(&summary, "\n<sub>notifyscan %s scanned the %s.</sub>\n", version(), plan.What)
+	fmt.Fprintf(&summary, "\n<sub>Scope: %s.</sub>\n", plan.What)
 	if err := ghaction.AppendFile(e.getenv("GITHUB_STEP_SUMMARY"), []byte(summary.String())); err != nil {
 		return exitError, fmt.Errorf("writing the job summary: %w", err)
 	}
