@@ -195,7 +195,7 @@ func scanArchived(ctx context.Context, m *matcher, r io.Reader, buf []byte) (int
 	cr := &countReader{r: r}
 	a := &archiveScan{ctx: ctx, buf: buf, root: m, top: r}
 	err := a.content(m, cr, nil, "")
-	if err == nil {
+	if err == nil && !cr.eof {
 		// What a container left unread (past a limit, after its end) is
 		// read out, so that a stream of several inputs (git cat-file) stays
 		// in step and the byte count is the input's.
@@ -628,15 +628,17 @@ func (l *latch) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// countReader counts the bytes read through it.
+// countReader counts the bytes read through it, and sees the end.
 type countReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	eof bool
 }
 
 func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	c.eof = c.eof || err == io.EOF
 	return n, err
 }
 

@@ -15,39 +15,53 @@ import (
 
 // sourceText generates n bytes of plain source text: code, comments,
 // strings with escapes and format verbs, URLs, hex ids and short base64
-// tokens, the way a repository without archives or long base64 runs looks.
+// tokens, in proportions like those of the Go sources (where one 16-byte
+// probe in thirteen is free of spaces), the way a repository without
+// archives or long base64 runs looks.
 func sourceText(n int) []byte {
 	r := rand.New(rand.NewPCG(1, 2))
 	words := strings.Fields("func return if else for range err nil value config client request response handler " +
 		"service notification template email sms user id name status data buffer reader writer context cancel " +
 		"deadline timeout retry backoff append len make string int bool byte error fmt Printf Errorf json yaml " +
 		"the a of to and in is that it for with as on be this by from at or an are")
-	lines := []func() string{
-		func() string {
+	lines := []struct {
+		weight int
+		line   func() string
+	}{
+		{40, func() string {
 			return "\t" + pick(r, words) + " := " + pick(r, words) + "." + pick(r, words) + "(ctx, " + pick(r, words) + ")"
-		},
-		func() string {
-			return "\tif err != nil {\n\t\treturn fmt.Errorf(\"%s: %w\", " + pick(r, words) + ", err)\n\t}"
-		},
-		func() string { return "// " + strings.Join(picks(r, words, 6+r.IntN(10)), " ") + "." },
-		func() string { return "\tlog.Printf(\"%d items in %5.2fs\\n\", n, d)" },
-		func() string {
+		}},
+		{25, func() string { return "\t// " + strings.Join(picks(r, words, 6+r.IntN(10)), " ") + "." }},
+		{10, func() string {
+			return "\tif err != nil {\n\t\treturn fmt.Errorf(\"" + pick(r, words) + ": %w\", err)\n\t}"
+		}},
+		{15, func() string { return []string{"", "}", "\t}", "\treturn nil"}[r.IntN(4)] }},
+		{3, func() string { return "\tlog.Printf(\"%d items in %5.2fs\\n\", n, d)" }},
+		{2, func() string {
 			return "\turl := \"https://api.example.org/v2/" + pick(r, words) + "?q=a%20b&page=" + fmt.Sprint(r.IntN(99)) + "\""
-		},
-		func() string {
+		}},
+		{2, func() string {
 			return fmt.Sprintf("\tid := \"%08x-%04x-4%03x-8%03x-%012x\"", r.Uint32(), r.IntN(1<<16), r.IntN(1<<12), r.IntN(1<<12), r.Int64N(1<<48))
-		},
-		func() string { return "\tre := regexp.MustCompile(`^[a-z]+\\d{2,}\\s*$`)" },
-		func() string { return "\ttoken := \"" + b64(fmt.Sprint(r.Uint64()))[:16] + "\" // short base64" },
-		func() string {
+		}},
+		{1, func() string { return "\tre := regexp.MustCompile(`^[a-z]+\\d{2,}\\s*$`)" }},
+		{1, func() string { return "\ttoken := \"" + b64(fmt.Sprint(r.Uint64()))[:16] + "\" // short base64" }},
+		{1, func() string {
 			return "\tpath := \"/usr/local/share/" + pick(r, words) + "/" + pick(r, words) + ".conf\""
-		},
-		func() string { return "" },
-		func() string { return "}" },
+		}},
+	}
+	total := 0
+	for _, l := range lines {
+		total += l.weight
 	}
 	var b bytes.Buffer
 	for b.Len() < n {
-		b.WriteString(lines[r.IntN(len(lines))]())
+		w := r.IntN(total)
+		for _, l := range lines {
+			if w -= l.weight; w < 0 {
+				b.WriteString(l.line())
+				break
+			}
+		}
 		b.WriteByte('\n')
 	}
 	return b.Bytes()[:n]
