@@ -89,17 +89,7 @@ func runAction(e *env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	rep := &report.Report{
-		Tool:     report.Tool{Name: "notifyscan", Version: version(), InformationURI: "https://github.com/cds-snc/notifyscan"},
-		Command:  "git",
-		Findings: res.Findings,
-		Ignored:  res.Ignored,
-		Stats:    report.Stats(res.Stats),
-		Verified: sf.verify,
-	}
-	for _, err := range res.Errors {
-		rep.Errors = append(rep.Errors, err.Error())
-	}
+	rep := sf.report("git", res)
 	if sarifFile == "" {
 		sarifFile = filepath.Join(e.getenv("RUNNER_TEMP"), "notifyscan.sarif")
 	}

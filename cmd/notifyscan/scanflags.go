@@ -90,17 +90,7 @@ func (s *scanFlags) finish(e *env, command string, res *scanner.Result, repoOf f
 		res.Findings = append(res.Findings, extra...)
 		rules.Sort(res.Findings)
 	}
-	rep := &report.Report{
-		Tool:     report.Tool{Name: "notifyscan", Version: version(), InformationURI: "https://github.com/cds-snc/notifyscan"},
-		Command:  command,
-		Findings: res.Findings,
-		Ignored:  res.Ignored,
-		Stats:    report.Stats(res.Stats),
-		Verified: s.verify,
-	}
-	for _, err := range res.Errors {
-		rep.Errors = append(rep.Errors, err.Error())
-	}
+	rep := s.report(command, res)
 	format, _ := report.ParseFormat(s.format)
 	write := func(w io.Writer) error { return report.Write(w, format, rep) }
 	var err error
@@ -145,6 +135,22 @@ func fixHint(command string) string {
 	}
 	return "revoke each key in GC Notify (API integration > API keys > Revoke), keep the new one in a secret manager, " +
 		"and purge the old one from history; see 'notifyscan rules' and the report's help"
+}
+
+// report is the report of a scan's result.
+func (s *scanFlags) report(command string, res *scanner.Result) *report.Report {
+	rep := &report.Report{
+		Tool:     report.Tool{Name: "notifyscan", Version: version(), InformationURI: "https://github.com/cds-snc/notifyscan"},
+		Command:  command,
+		Findings: res.Findings,
+		Ignored:  res.Ignored,
+		Stats:    report.Stats(res.Stats),
+		Verified: s.verify,
+	}
+	for _, err := range res.Errors {
+		rep.Errors = append(rep.Errors, err.Error())
+	}
+	return rep
 }
 
 // summary is the one line printed on standard error after a scan.

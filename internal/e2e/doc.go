@@ -4,7 +4,7 @@
 // multitool. install-tools.sh installs them; without them the tests skip,
 // unless NOTIFYSCAN_E2E=1 (as in CI), when a missing tool fails the test.
 // The structural checks of action.yml, the hooks, the example workflows and
-// README-snippets.md need nothing but Go.
+// the README's sections about them need nothing but Go.
 //
 // The hook and the action are tested from a snapshot of the work tree (the
 // tracked and untracked, not ignored, files committed to a temporary

@@ -311,21 +311,21 @@ func TestExampleWorkflowsStructure(t *testing.T) {
 }
 
 func TestSnippetsMatchFiles(t *testing.T) {
-	doc := readFile(t, filepath.Join(moduleRoot, "internal", "e2e", "README-snippets.md"))
+	doc := readFile(t, filepath.Join(moduleRoot, "README.md"))
 	for _, f := range exampleWorkflows(t) {
 		body := readFile(t, f)
 		if !strings.Contains(doc, "```yaml\n"+body+"```\n") {
-			t.Errorf("README-snippets.md does not show %s as it is", filepath.Base(f))
+			t.Errorf("README.md does not show %s as it is", filepath.Base(f))
 		}
 	}
 	for _, name := range actionInputs {
 		if !strings.Contains(doc, "| `"+name+"` |") {
-			t.Errorf("README-snippets.md does not document input %s", name)
+			t.Errorf("README.md does not document input %s", name)
 		}
 	}
 	for _, name := range actionOutputs {
 		if !strings.Contains(doc, "| `"+name+"` |") {
-			t.Errorf("README-snippets.md does not document output %s", name)
+			t.Errorf("README.md does not document output %s", name)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net/url"
 	"regexp"
@@ -69,7 +71,47 @@ func writeSARIF(w io.Writer, v *view) error {
 	// HTML escaping ("<name>", not "\u003cname\u003e"). Property bags are
 	// marshalled by go-sarif itself, so <, > and & in their values are still
 	// escaped: the same strings to any JSON reader.
-	return encodeJSON(w, log)
+	return encodeJSON(w, dropUnsetInts(log))
+}
+
+// unsetInts are the integer members go-sarif always writes, with -1 (the
+// schema's "not given") when nobody set them. They say nothing and make
+// validators warn (SARIF2004), so they are left out.
+var unsetInts = map[string]bool{"index": true, "byteOffset": true, "charOffset": true, "id": true, "rank": true}
+
+// dropUnsetInts re-reads v as generic JSON and removes every unsetInts
+// member whose value is -1. Objects come out with sorted members, as
+// go-sarif writes them, so the output stays deterministic.
+func dropUnsetInts(v any) any {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return v
+	}
+	var walk func(any)
+	walk = func(x any) {
+		switch t := x.(type) {
+		case map[string]any:
+			for k, val := range t {
+				if n, ok := val.(json.Number); ok && unsetInts[k] && n.String() == "-1" {
+					delete(t, k)
+					continue
+				}
+				walk(val)
+			}
+		case []any:
+			for _, e := range t {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	return doc
 }
 
 // sarifRules describes every rule of rules.All and rules.PolicyRules, in that
