@@ -195,7 +195,7 @@ func scanArchived(ctx context.Context, m *matcher, r io.Reader, buf []byte) (int
 	cr := &countReader{r: r}
 	a := &archiveScan{ctx: ctx, buf: buf, root: m, top: r}
 	err := a.content(m, cr, nil, "")
-	if err == nil && !cr.eof {
+	if err == nil && !cr.eof && a.inPlace == 0 {
 		// What a container left unread (past a limit, after its end) is
 		// read out, so that a stream of several inputs (git cat-file) stays
 		// in step and the byte count is the input's.
