@@ -12,6 +12,10 @@ import (
 // layers names them outermost first, joined by "+": "base64+utf-16le" is
 // UTF-16LE text that was then base64-encoded (a PowerShell -EncodedCommand).
 // Archives are not encodings: they are named in Finding.Container.
+//
+// An encoded finding's Line and Column are those of the encoded text, in the
+// file as it is: for a UTF-16 file the line is right and the column counts
+// the bytes before the key as characters (two per ASCII character).
 const (
 	EncBase64    = "base64"      // RFC 4648 standard alphabet, padded or not, on one line or wrapped
 	EncBase64URL = "base64url"   // RFC 4648 URL-safe alphabet ('-', '_'), padded or not
@@ -31,11 +35,11 @@ const maxDecodeDepth = 3
 // encoded text in win, so the finding's line and column are where the
 // encoded key stands. Matches must end in (lo, hi].
 //
-// Decoding runs only where it can matter: each decoder has a pre-check about
-// as cheap as the plain matcher's (a sample every few dozen bytes, or a
-// memchr for '%' and '\'), and decodes only candidate regions long enough to
-// hold a key. Decoded text is never longer than 1.5 times its source, and
-// is scanned again, up to maxDecodeDepth layers.
+// Decoding runs only where it can matter: one pre-check (see scan), about
+// as cheap as the plain matcher's sampling, finds the tokens long enough to
+// hold an encoded key and the zones of UTF-16 text; only those are decoded.
+// Decoded text is never longer than 1.5 times its source, and is scanned
+// again, up to maxDecodeDepth layers.
 func findEncoded(win []byte, lo, hi int, notifyContext bool, fn func(rules.Match, string)) {
 	d := decoderPool.Get().(*decoder)
 	defer decoderPool.Put(d)
