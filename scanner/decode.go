@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"sync"
 
 	"github.com/cds-snc/notifyscan/rules"
@@ -137,20 +138,44 @@ func (d *decoder) scan(buf []byte, depth int, notifyContext bool, report reportF
 }
 
 // nextProbe returns the first probe at or after g whose sixteen bytes are
-// all token bytes, or -1, and (not 0) whether a probe it passed had a zero
-// byte. It is the loop that reads every window, kept a leaf so that it runs
-// in registers.
+// all token bytes, or -1, and (not 0) whether a probe it passed has a zero
+// byte in its first word (a zone of UTF-16 text holds a whole probe). It is
+// the loop that reads every window: a leaf, so that it runs in registers,
+// two probes an iteration and one branch for both.
 func nextProbe(buf []byte, g int) (int, uint64) {
+	const space = lsb * 0x21
 	var zero uint64
-	for ; g >= 0 && g+probeLen <= len(buf); g += probeStride {
-		b := buf[g : g+probeLen : g+probeLen]
-		w0, w1 := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
-		zero |= (w0-lsb)&^w0 | (w1-lsb)&^w1
-		if ((w0-lsb*0x21)&^w0|(w1-lsb*0x21)&^w1)&msb == 0 {
+	if g < 0 {
+		return -1, 0
+	}
+	for ; g+probeStride+probeLen <= len(buf); g += 2 * probeStride {
+		b := buf[g : g+probeStride+probeLen : g+probeStride+probeLen]
+		w0, w1 := binary.LittleEndian.Uint64(b[0:8]), binary.LittleEndian.Uint64(b[8:16])
+		w2, w3 := binary.LittleEndian.Uint64(b[probeStride:probeStride+8]), binary.LittleEndian.Uint64(b[probeStride+8:probeStride+16])
+		zero |= (w0-lsb)&^w0 | (w2-lsb)&^w2
+		t0 := ((w0-space)&^w0 | (w1-space)&^w1) & msb
+		t1 := ((w2-space)&^w2 | (w3-space)&^w3) & msb
+		if ((t0-1)&^t0|(t1-1)&^t1)>>63 != 0 {
+			if t0 == 0 {
+				return g, zero & msb
+			}
+			return g + probeStride, zero & msb
+		}
+	}
+	if g+probeLen <= len(buf) {
+		w0, w1 := binary.LittleEndian.Uint64(buf[g:]), binary.LittleEndian.Uint64(buf[g+8:])
+		zero |= (w0 - lsb) &^ w0
+		if ((w0-space)&^w0|(w1-space)&^w1)&msb == 0 {
 			return g, zero & msb
 		}
 	}
 	return -1, zero & msb
+}
+
+// tokenBytes marks with its top bit each byte of w that is a token byte
+// (above ' '), exactly: no carry crosses bytes.
+func tokenBytes(w uint64) uint64 {
+	return ((w &^ msb) + lsb*0x5f | w) & msb
 }
 
 // token expands the probe at buf[g:g+16], all token bytes, to its token,
@@ -158,17 +183,24 @@ func nextProbe(buf []byte, g int) (int, uint64) {
 // returns the end of what it read.
 func (d *decoder) token(buf []byte, g, depth int, notifyContext bool, report reportFunc) int {
 	n := len(buf)
-	s, e := g, g+probeLen
-	for e+8 <= n && !hasLess(word(buf, e), 0x21) {
-		e += 8
+	e := g + probeLen
+	for ; e+8 <= n; e += 8 {
+		if t := tokenBytes(binary.LittleEndian.Uint64(buf[e:])); t != msb {
+			e += bits.TrailingZeros64(^t&msb) / 8
+			break
+		}
 	}
-	for e < n && isToken(buf[e]) {
+	for e+8 > n && e < n && isToken(buf[e]) {
 		e++
 	}
-	for s >= 8 && !hasLess(word(buf, s-8), 0x21) {
-		s -= 8
+	s := g
+	for ; s >= 8; s -= 8 {
+		if t := tokenBytes(binary.LittleEndian.Uint64(buf[s-8:])); t != msb {
+			s -= bits.LeadingZeros64(^t&msb) / 8
+			break
+		}
 	}
-	for s > 0 && isToken(buf[s-1]) {
+	for s < 8 && s > 0 && isToken(buf[s-1]) {
 		s--
 	}
 	if e-s < minToken {
