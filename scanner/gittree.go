@@ -85,6 +85,11 @@ func readTrees(ctx context.Context, src objectSource, workers int, s *objScan) (
 		hitBlob[binary.BigEndian.Uint64(b)] = i
 		hitFull[i] = b
 	}
+	var hitBits [1 << 16 / 64]uint64 // first two bytes of the blobs with keys
+	for _, b := range hitFull {
+		p := uint16(b[0])<<8 | uint16(b[1])
+		hitBits[p/64] |= 1 << (p % 64)
+	}
 	isHit := func(oid []byte) (int32, bool) {
 		i, ok := hitBlob[binary.BigEndian.Uint64(oid)]
 		return i, ok && bytes.Equal(hitFull[i], oid)
@@ -116,13 +121,32 @@ func readTrees(ctx context.Context, src objectSource, workers int, s *objScan) (
 					return nil // catOne reports the object
 				}
 				off := len(arena)
-				forEntry(buf, hashLen, func(mode, name, oid []byte) {
-					if isTreeMode(mode) {
+				// The hot loop of the tree pass, over every entry of
+				// every tree: no calls but IndexByte.
+				for data := buf; len(data) > 0; {
+					sp := bytes.IndexByte(data, ' ')
+					if sp < 0 {
+						break
+					}
+					nul := bytes.IndexByte(data[sp:], 0)
+					if nul < 0 || sp+nul+1+hashLen > len(data) {
+						break
+					}
+					oid := data[sp+nul+1 : sp+nul+1+hashLen]
+					tree := sp == 5 && data[0] == '4'
+					gitlink := sp == 6 && data[1] == '6'
+					data = data[sp+nul+1+hashLen:]
+					if tree {
 						arena = append(arena, binary.BigEndian.Uint64(oid))
-					} else if _, ok := isHit(oid); ok && string(mode) != "160000" {
+						continue
+					}
+					if p := uint16(oid[0])<<8 | uint16(oid[1]); hitBits[p/64]&(1<<(p%64)) == 0 || gitlink {
+						continue
+					}
+					if _, ok := isHit(oid); ok {
 						direct[t] = true
 					}
-				})
+				}
 				spans[t] = kidSpan{a, uint32(off), uint32(len(arena) - off)}
 				mu.Lock()
 				arenas[a] = arena
