@@ -7,6 +7,7 @@ import (
 	"maps"
 	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/cds-snc/notifyscan/internal/ignore"
 	"github.com/cds-snc/notifyscan/rules"
@@ -110,6 +111,8 @@ type objectSource interface {
 	// readAll hands every blob, commit and tag in the object store to
 	// s's handlers and lists every tree in s.trees.
 	readAll(ctx context.Context, workers int, s *objScan) error
+	// missing returns those of ids that are not in the object store.
+	missing(ctx context.Context, ids []string) ([]string, error)
 	// read hands the objects ids to handlers from newHandler.
 	read(ctx context.Context, workers int, s *objScan, ids []string, newHandler func(*objScan) catHandler) error
 }
@@ -120,6 +123,20 @@ func (r *gitRepo) readAll(ctx context.Context, workers int, s *objScan) error {
 	return r.readObjects(ctx, workers, s, func(ctx context.Context, out chan<- catBatch) error {
 		return r.listObjects(ctx, s, out)
 	}, nil)
+}
+
+func (r *gitRepo) missing(ctx context.Context, ids []string) ([]string, error) {
+	out, err := r.output(ctx, strings.NewReader(strings.Join(ids, "\n")+"\n"), "cat-file", "--batch-check=%(objectname)")
+	if err != nil {
+		return nil, err
+	}
+	var gone []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if id, ok := strings.CutSuffix(line, " missing"); ok {
+			gone = append(gone, id)
+		}
+	}
+	return gone, nil
 }
 
 func (r *gitRepo) read(ctx context.Context, workers int, s *objScan, ids []string, newHandler func(*objScan) catHandler) error {
@@ -148,6 +165,31 @@ func scanHistory(ctx context.Context, r objectSource, opts GitOptions) (*Result,
 			return nil, ctx.Err()
 		}
 		s.fail("object store", err)
+	}
+
+	// A ref to an object that is not there is a broken repository, not a
+	// ref to skip.
+	var unseen []string
+	refOf := map[string][]string{}
+	for _, ref := range refs {
+		id := peelTo(s, ref.id)
+		if s.commits[id] == nil && s.blobs[id] == nil {
+			if len(refOf[id]) == 0 {
+				unseen = append(unseen, id)
+			}
+			refOf[id] = append(refOf[id], ref.name)
+		}
+	}
+	if len(unseen) > 0 {
+		gone, err := r.missing(ctx, unseen)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range gone {
+			for _, name := range refOf[id] {
+				s.fail("ref "+name, fmt.Errorf("names object %s, which is missing or corrupt", id))
+			}
+		}
 	}
 
 	g := newCommitGraph(s.commits)

@@ -325,3 +325,22 @@ func TestGitCorruptPack(t *testing.T) {
 	}
 	t.Logf("errors: %v", res.Errors)
 }
+
+// TestGitBrokenRef: a ref to a missing object makes the scan incomplete.
+func TestGitBrokenRef(t *testing.T) {
+	r := newTestRepo(t)
+	r.commit("one", map[string]string{"a": "a\n"})
+	if err := os.WriteFile(filepath.Join(r.dir, ".git", "refs", "heads", "broken"), []byte(strings.Repeat("12", 20)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ScanGit(context.Background(), r.dir, GitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 1 || res.Errors[0].Input != "ref refs/heads/broken" {
+		t.Fatalf("broken ref: want one input error, got %v", res.Errors)
+	}
+	if res, err := scanHistoryGoGit(context.Background(), r.dir, GitOptions{}); err == nil && len(res.Errors) == 0 {
+		t.Errorf("go-git: broken ref not reported")
+	}
+}

@@ -125,6 +125,16 @@ func (r *goGitRepo) readAll(ctx context.Context, workers int, s *objScan) error 
 	})
 }
 
+func (r *goGitRepo) missing(ctx context.Context, ids []string) ([]string, error) {
+	var gone []string
+	for _, id := range ids {
+		if r.objs.HasEncodedObject(plumbing.NewHash(id)) != nil {
+			gone = append(gone, id)
+		}
+	}
+	return gone, nil
+}
+
 func (r *goGitRepo) read(ctx context.Context, workers int, s *objScan, ids []string, newHandler func(*objScan) catHandler) error {
 	h := newHandler(s)
 	for _, id := range ids {

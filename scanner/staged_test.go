@@ -157,4 +157,23 @@ func TestStagedSpeed(t *testing.T) {
 	if best > limit {
 		t.Errorf("staged scan took %v, want under %v", best, limit)
 	}
+
+	// A 30-commit range costs what the range costs, not the history: far
+	// less than one full scan.
+	rangeTime, fullTime := time.Hour, time.Hour
+	for range 3 {
+		start := time.Now()
+		res := scanGit(t, r.dir, GitOptions{Range: "HEAD~30..HEAD"})
+		rangeTime = min(rangeTime, time.Since(start))
+		if res.Stats.Commits != 30 {
+			t.Fatalf("range: %d commits, want 30", res.Stats.Commits)
+		}
+	}
+	start := time.Now()
+	scanGit(t, r.dir, GitOptions{})
+	fullTime = time.Since(start)
+	t.Logf("30-commit range: %v; full history: %v", rangeTime, fullTime)
+	if rangeTime > fullTime/4 {
+		t.Errorf("a 30-commit range took %v, a quarter or more of the full scan (%v)", rangeTime, fullTime)
+	}
 }
