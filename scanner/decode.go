@@ -130,11 +130,21 @@ func (d *decoder) scan(buf []byte, depth int, notifyContext bool, report reportF
 	if zero != 0 {
 		zoneEnd := 0
 		for g := 0; g+probeLen <= len(buf); g += probeStride {
-			if g >= zoneEnd && (hasLess(word(buf, g), 1) || hasLess(word(buf, g+8), 1)) {
+			if g >= zoneEnd && utf16Probe(word(buf, g), word(buf, g+8)) {
 				zoneEnd = d.scanUTF16(buf, g, depth, notifyContext, report)
 			}
 		}
 	}
+}
+
+// utf16Probe reports whether the probe w0, w1 is eight code units of
+// UTF-16 text in the Latin-1 range, all in one byte order: a zone long
+// enough to hold a key holds such a probe, and binary data seldom does.
+func utf16Probe(w0, w1 uint64) bool {
+	const odd, even = 0xff00ff00ff00ff00, 0x00ff00ff00ff00ff
+	le := (w0|w1)&odd == 0 && !hasLess(w0|odd, 1) && !hasLess(w1|odd, 1)
+	be := (w0|w1)&even == 0 && !hasLess(w0|even, 1) && !hasLess(w1|even, 1)
+	return le || be
 }
 
 // nextProbe returns the first probe at or after g whose sixteen bytes are

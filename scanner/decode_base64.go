@@ -37,6 +37,9 @@ func (d *decoder) scanBase64(buf []byte, ts, te, depth int, notifyContext bool, 
 		for i < te && b64val[buf[i]] >= 0 {
 			i++
 		}
+		if i-s < 64 {
+			continue // neither a run that can hold a key nor a line of a wrapped one
+		}
 		segs, e := b64Join(buf, s, i)
 		end = max(end, e)
 		if chars := segs[len(segs)-1].clean + segs[len(segs)-1].end - segs[len(segs)-1].start; chars >= minB64Run {
