@@ -16,8 +16,9 @@ import (
 // GitOptions tune a history scan.
 type GitOptions struct {
 	Options
-	// Range is "BASE..HEAD": scan the commits reachable from HEAD and not
-	// from the merge base of BASE and HEAD. Empty scans every ref.
+	// Range is "BASE..HEAD" (or "BASE...HEAD"; HEAD defaults to HEAD):
+	// scan the commits reachable from HEAD and not from the merge base of
+	// BASE and HEAD. Empty scans every ref.
 	Range string
 	// AllObjects also scans unreachable objects in the object store.
 	AllObjects bool
@@ -64,11 +65,27 @@ var (
 // Line and Column are those of the blob at GitProvenance.Commit, the
 // earliest commit (by author date) that introduces the key in the file.
 // Refs are worked out for full scans only; AtHead is against HEAD (the
-// range's HEAD for a range scan). Objects that cannot be read are in
+// range's HEAD for a range scan) and is false for messages. A message
+// finding's Line counts from the message's first line; for a tag message
+// Commit is the tagged commit and Blob the tag object. Objects that cannot
+// be read (corrupt, missing, or named by a ref but absent) are in
 // Result.Errors; the error is non-nil when the scan could not run.
 //
+// A full scan reads blob content before any path is known, so an
+// unprefixed (legacy) key is reported only with Notify context in the
+// content itself; range and staged scans also use the path. Stats.Blobs
+// and Stats.Bytes count every object read (in a full scan, unreachable
+// ones too); Stats.Commits counts the commits scanned.
+//
+// How: git cat-file lists the object store without reading it; one
+// `git cat-file --batch` process per worker reads blobs, commits and tags
+// in pack order, streaming each into the matcher (a blob of any size uses
+// one window buffer). Trees are read only when some blob holds a key: a
+// second parallel pass finds the trees that hold those blobs, and the
+// commit graph from the first pass gives introductions, refs and HEAD.
 // The git program is used when it is on PATH; without it, a full scan
-// reads the repository with go-git (slower) and ranges are refused.
+// reads the repository with go-git (slower, one object at a time, older
+// stashes not included) and ranges are refused.
 func ScanGit(ctx context.Context, repo string, opts GitOptions) (*Result, error) {
 	bin := gitBinary()
 	if bin == "" {

@@ -49,6 +49,9 @@ func TestGitHistory(t *testing.T) {
 	r.write(map[string]string{"wip.txt": kStash + "\n"})
 	r.git("add", "wip.txt")
 	r.git("stash")
+	r.write(map[string]string{"wip.txt": "later\n"})
+	r.git("add", "wip.txt")
+	r.git("stash") // the first stash is now stash@{1}, in the reflog only
 	r.git("notes", "add", "-m", "note: "+kNote, root)
 	// A tag naming a blob directly.
 	kBlobTag := gitKey("blobtag")
@@ -95,7 +98,7 @@ func TestGitHistory(t *testing.T) {
 		t.Errorf("remote key: %s", describe(f))
 	}
 	f = one(t, res, kStash)
-	if f.Path != "wip.txt" || !contains(f.Git.Refs, "refs/stash") {
+	if f.Path != "wip.txt" || !reflect.DeepEqual(f.Git.Refs, []string{"refs/stash@{1}"}) {
 		t.Errorf("stash key: %s", describe(f))
 	}
 	f = one(t, res, kNote)

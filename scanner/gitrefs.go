@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,7 +16,8 @@ type gitRef struct{ name, id string }
 
 // refs lists every ref (branches, remote-tracking branches, tags, stash,
 // notes, and anything else under refs/) and HEAD's commit. A detached HEAD
-// is listed as the ref "HEAD". head is "" when HEAD is unborn.
+// is listed as the ref "HEAD", and older stashes as "refs/stash@{1}", ...
+// head is "" when HEAD is unborn.
 func (r *gitRepo) refs(ctx context.Context) (refs []gitRef, head string, err error) {
 	out, err := r.output(ctx, nil, "for-each-ref", "--format=%(objectname) %(HEAD) %(refname)")
 	if err != nil {
@@ -31,6 +33,17 @@ func (r *gitRepo) refs(ctx context.Context) (refs []gitRef, head string, err err
 			head = id
 		}
 		refs = append(refs, gitRef{name, id})
+	}
+	if slices.ContainsFunc(refs, func(r gitRef) bool { return r.name == "refs/stash" }) {
+		// Older stashes live only in refs/stash's reflog: stash@{1}, ...
+		out, err := r.output(ctx, nil, "reflog", "show", "--format=%H", "refs/stash", "--")
+		if err == nil {
+			for n, id := range strings.Fields(string(out)) {
+				if n > 0 && hexOID(id) {
+					refs = append(refs, gitRef{fmt.Sprintf("refs/stash@{%d}", n), id})
+				}
+			}
+		}
 	}
 	if head == "" {
 		// Detached or unborn.
