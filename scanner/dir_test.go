@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -177,7 +178,9 @@ func TestUnreadableUnitIsAnError(t *testing.T) {
 	k := newKey("ok")
 	err := runUnits(context.Background(), Options{Concurrency: 2}, c, func(ctx context.Context, send func(unit) error) error {
 		units := []unit{
-			{path: "locked", open: func() (io.ReadCloser, error) { return nil, &os.PathError{Op: "open", Path: "locked", Err: os.ErrPermission} }},
+			{path: "locked", open: func() (io.ReadCloser, error) {
+				return nil, &os.PathError{Op: "open", Path: "locked", Err: os.ErrPermission}
+			}},
 			{path: "broken", open: func() (io.ReadCloser, error) {
 				return io.NopCloser(io.MultiReader(strings.NewReader("abc"), iotestErrReader{})), nil
 			}},
@@ -212,5 +215,22 @@ func TestCancelledScanStops(t *testing.T) {
 	cancel()
 	if _, err := ScanPaths(ctx, []string{root}, nil, Options{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// An input the ignore file names does not fail the scan when it cannot be
+// read fully; the same input elsewhere does.
+func TestIgnoredPathErrorsDoNotFail(t *testing.T) {
+	root := t.TempDir()
+	bomb := gzipOf(t, bytes.Repeat([]byte{0}, 64<<20))
+	write(t, root, "fixtures/bomb.gz", string(bomb))
+	write(t, root, "other/bomb.gz", string(bomb))
+	write(t, root, ".notifyscanignore", "fixtures/**\n")
+	res, err := ScanPaths(context.Background(), []string{root}, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Input, "other/bomb.gz") {
+		t.Fatalf("errors %v", res.Errors)
 	}
 }
