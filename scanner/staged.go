@@ -5,12 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-	"sync"
 
 	"github.com/cds-snc/notifyscan/internal/ignore"
-	"github.com/cds-snc/notifyscan/rules"
 )
 
 // ErrBareRepository is wrapped when a scan needs a work tree and the
@@ -84,7 +81,6 @@ func ScanStaged(ctx context.Context, repo string, opts Options) (*Result, error)
 	}
 	had := map[string]map[string]bool{} // old blob -> fingerprints
 	if len(olds) > 0 {
-		var mu sync.Mutex
 		old := newObjScan(opts.NoDecode)
 		old.hint = s.hint
 		err = r.catFile(ctx, 1, batchesOf(olds), func() catHandler {
@@ -95,14 +91,12 @@ func ScanStaged(ctx context.Context, repo string, opts Options) (*Result, error)
 		if err != nil {
 			return nil, err
 		}
-		mu.Lock()
 		for id, hits := range old.blobs {
 			had[id] = map[string]bool{}
 			for i := range hits {
 				had[id][hits[i].f.Key.Fingerprint()] = true
 			}
 		}
-		mu.Unlock()
 	}
 
 	c := &collector{errors: s.errs}
@@ -167,6 +161,3 @@ func batchesOf(ids []string) <-chan catBatch {
 	close(ch)
 	return ch
 }
-
-var _ io.Reader
-var _ rules.Finding
