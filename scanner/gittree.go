@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"io"
 	"maps"
+	"math"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -315,46 +317,79 @@ func (g *treeGraph) pathMap(t int32) map[string]int32 {
 // blobs with keys, against each of its parents: the same lines git log
 // --raw would give for those blobs.
 func (g *treeGraph) treeDiffs(s *objScan, walk []string, p *provenance) {
-	const zero = "0000000000000000000000000000000000000000"
+	zero := strings.Repeat("0", 40)
+	if len(g.blobs) > 0 {
+		zero = strings.Repeat("0", len(g.blobs[0]))
+	}
 	for _, id := range walk {
 		c := s.commits[id]
 		t := g.tree(c.tree)
 		if t < 0 || !g.holds(t) {
 			continue
 		}
-		lc := &logCommit{id: id, parents: len(c.parents), name: c.name, email: c.email, date: c.date, when: c.when}
-		p.diff(lc, nil)
-		blobs := g.blobsUnder(t)
-		var parents []map[string]int32
+		lc := &logCommit{id: id, name: c.name, email: c.email, date: c.date, when: c.when}
+		var parents []int32
 		for _, pid := range c.parents {
 			pc := s.commits[pid]
 			if pc == nil {
 				continue // beyond a shallow boundary, or missing
 			}
 			pt := g.tree(pc.tree)
-			if pt < 0 || !g.holds(pt) {
-				parents = append(parents, nil)
-				continue
+			if pt >= 0 && !g.holds(pt) {
+				pt = -1
 			}
-			parents = append(parents, g.pathMap(pt))
+			parents = append(parents, pt)
 		}
 		lc.parents = len(parents)
-		if len(parents) == 0 {
-			for _, pb := range blobs {
-				p.diff(lc, &logDiff{path: pb.path, old: zero, new: g.blobs[pb.blob], newMode: "100644"})
+		p.diff(lc, nil)
+		emit := func(path string, nb, ob int32) {
+			old := zero
+			if ob >= 0 {
+				old = g.blobs[ob]
 			}
-			continue
+			p.diff(lc, &logDiff{path: path, old: old, new: g.blobs[nb], newMode: "100644"})
 		}
-		for _, pm := range parents {
-			for _, pb := range blobs {
-				old, ok := pm[pb.path]
-				switch {
-				case !ok:
-					p.diff(lc, &logDiff{path: pb.path, old: zero, new: g.blobs[pb.blob], newMode: "100644"})
-				case old != pb.blob:
-					p.diff(lc, &logDiff{path: pb.path, old: g.blobs[old], new: g.blobs[pb.blob], newMode: "100644"})
-				}
+		if len(parents) == 0 {
+			g.diffTree(t, -1, "", emit)
+		}
+		for _, pt := range parents {
+			if pt != t {
+				g.diffTree(t, pt, "", emit)
 			}
+		}
+	}
+}
+
+// diffTree calls fn for each blob with keys in tree t (new) that tree u
+// (old; -1 for none) does not have at the same path: with the old blob
+// with keys there, or -1. It descends only into subtrees that differ.
+func (g *treeGraph) diffTree(t, u int32, prefix string, fn func(path string, nb, ob int32)) {
+	var old []treeChild
+	if u >= 0 {
+		old = g.children[u]
+	}
+	for _, c := range g.children[t] {
+		oc := treeChild{ref: math.MinInt32}
+		for _, o := range old {
+			if o.name == c.name {
+				oc = o
+				break
+			}
+		}
+		path := prefix + g.names[c.name]
+		switch {
+		case c.ref >= 0 && oc.ref == c.ref:
+			// The same subtree.
+		case c.ref >= 0 && oc.ref >= 0:
+			g.diffTree(c.ref, oc.ref, path+"/", fn)
+		case c.ref >= 0:
+			g.diffTree(c.ref, -1, path+"/", fn)
+		case oc.ref == c.ref:
+			// The same blob.
+		case oc.ref < 0 && oc.ref != math.MinInt32:
+			fn(path, -c.ref-1, -oc.ref-1)
+		default:
+			fn(path, -c.ref-1, -1)
 		}
 	}
 }
