@@ -89,8 +89,10 @@ func (g *gen) newFile(size int) []string {
 	return lines
 }
 
+// path spreads files like a real tree: about 40 files a directory, ten
+// directories a group.
 func (g *gen) path(i int) string {
-	return fmt.Sprintf("src/pkg%02d/mod%03d/file%05d.go", i%37, i%211, i)
+	return fmt.Sprintf("src/group%02d/dir%d/file%05d.go", i/400, i/40%10, i)
 }
 
 func key(name string) string { return "gcntfy-" + name + "-" + rules.NewUUID() + "-" + rules.NewUUID() }
