@@ -234,6 +234,17 @@ func TestGitGoGitFallback(t *testing.T) {
 	if !reflect.DeepEqual(got.Findings, want.Findings) || len(got.Errors) != 0 {
 		t.Errorf("go-git differs from git:\n%s\nwant\n%s\nerrors %v", dump(got), dump(want), got.Errors)
 	}
+	bare := filepath.Join(t.TempDir(), "b.git")
+	r.git("clone", "-q", "--bare", r.dir, bare)
+	if res, err := scanHistoryGoGit(context.Background(), bare, GitOptions{}); err != nil || !reflect.DeepEqual(res.Findings, want.Findings) {
+		t.Errorf("go-git, bare: %v\n%s", err, dump(res))
+	}
+	if err := os.Mkdir(filepath.Join(r.dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := scanHistoryGoGit(context.Background(), filepath.Join(r.dir, "sub"), GitOptions{}); err != nil || len(res.Findings) != 3 {
+		t.Errorf("go-git, from a subdirectory: %v", err)
+	}
 	if _, err := scanHistoryGoGit(context.Background(), t.TempDir(), GitOptions{}); !errors.Is(err, ErrNotRepository) {
 		t.Errorf("go-git, not a repository: %v", err)
 	}
