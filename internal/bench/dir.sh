@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Directory-scan benchmark: notifyscan dir against grep -rF gcntfy over the same
-# generated tree, warm cache, alternating runs; prints the time ratio and
-# notifyscan's peak memory. Usage: internal/bench/dir.sh [MiB] [runs]
+# Directory-scan benchmark, side by side on the same generated tree, warm
+# cache, alternating runs: `grep -rF gcntfy` (the floor), `notifyscan dir`,
+# and `notifyscan dir --no-decode` (the cost of looking inside encodings and
+# archives). Prints per-run and total ratios and notifyscan's peak memory.
+# Usage: internal/bench/dir.sh [MiB] [runs]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mb=${1:-300}
@@ -16,21 +18,27 @@ if [ ! -d "$tree" ]; then
 fi
 [ -x /usr/bin/time ] || { echo "dir.sh: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
 
-# Warm the cache and check both tools see the planted keys.
+# Warm the cache and check that the planted keys are found.
 grep -rF gcntfy "$tree" >/dev/null || true
 found=$("$bin" dir -q -f json "$tree" | grep -c '"rule": "notify-api-key"' || true)
 echo "notifyscan found $found planted keys"
 
 now() { date +%s.%N; }
-ns_total=0; grep_total=0
+scan() { "$bin" dir -q "$@" "$tree" >/dev/null || [ $? -eq 1 ]; }
+g_total=0; n_total=0; p_total=0
 for i in $(seq "$runs"); do
-  t0=$(now); grep -rF gcntfy "$tree" >/dev/null || true; t1=$(now)
-  "$bin" dir -q "$tree" >/dev/null || [ $? -eq 1 ]; t2=$(now)
-  g=$(echo "$t1 - $t0" | bc); n=$(echo "$t2 - $t1" | bc)
-  printf 'run %d: grep %.3fs notifyscan %.3fs ratio %.2f\n' "$i" "$g" "$n" "$(echo "$n / $g" | bc -l)"
-  grep_total=$(echo "$grep_total + $g" | bc); ns_total=$(echo "$ns_total + $n" | bc)
+  t0=$(now); grep -rF gcntfy "$tree" >/dev/null || true
+  t1=$(now); scan
+  t2=$(now); scan --no-decode
+  t3=$(now)
+  g=$(echo "$t1 - $t0" | bc); n=$(echo "$t2 - $t1" | bc); p=$(echo "$t3 - $t2" | bc)
+  printf 'run %d: grep %.3fs  notifyscan %.3fs (x%.2f of grep)  --no-decode %.3fs (decoding costs x%.2f)\n' \
+    "$i" "$g" "$n" "$(echo "$n / $g" | bc -l)" "$p" "$(echo "$n / $p" | bc -l)"
+  g_total=$(echo "$g_total + $g" | bc); n_total=$(echo "$n_total + $n" | bc); p_total=$(echo "$p_total + $p" | bc)
 done
-printf 'total: grep %.3fs notifyscan %.3fs ratio %.2f (target <= 2.00)\n' "$grep_total" "$ns_total" "$(echo "$ns_total / $grep_total" | bc -l)"
+printf 'total: grep %.3fs  notifyscan %.3fs  --no-decode %.3fs\n' "$g_total" "$n_total" "$p_total"
+printf 'ratio notifyscan/grep: %.2f (target <= 2.00)\n' "$(echo "$n_total / $g_total" | bc -l)"
+printf 'ratio decode on/off:   %.2f (target <= 1.10)\n' "$(echo "$n_total / $p_total" | bc -l)"
 /usr/bin/time -v -o "$work/time.txt" "$bin" dir -q "$tree" >/dev/null 2>&1 || true
 rss=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$work/time.txt")
 echo "notifyscan peak RSS: $((rss / 1024)) MiB (target < 100 MiB)"
