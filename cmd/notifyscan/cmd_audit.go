@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -44,7 +45,8 @@ func runAudit(e *env, args []string) (int, error) {
 		if err != nil {
 			// One unreadable repository does not hide the others' findings,
 			// and still makes the audit fail.
-			total.Errors = append(total.Errors, &scanner.InputError{Input: repo, Err: err})
+			msg := strings.TrimPrefix(err.Error(), repo+": ")
+			total.Errors = append(total.Errors, &scanner.InputError{Input: repo, Err: errors.New(msg)})
 			continue
 		}
 		for _, f := range res.Findings {

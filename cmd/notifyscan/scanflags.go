@@ -163,12 +163,18 @@ func summary(command string, res *scanner.Result, verified bool) string {
 	case st.Commits > 0 || st.Blobs > 0:
 		what = fmt.Sprintf("%d commits, %d blobs, %s", st.Commits, st.Blobs, humanBytes(st.Bytes))
 	}
-	found := fmt.Sprintf("%d finding%s", len(res.Findings), plural(len(res.Findings)))
-	if verified {
-		counts := map[rules.Status]int{}
-		for _, f := range res.Findings {
-			counts[f.Status]++
+	keys, policy := 0, 0
+	counts := map[rules.Status]int{}
+	for _, f := range res.Findings {
+		if f.Note != "" {
+			policy++
+			continue
 		}
+		keys++
+		counts[f.Status]++
+	}
+	found := fmt.Sprintf("%d finding%s", keys, plural(keys))
+	if verified {
 		parts := ""
 		for _, st := range rules.Statuses {
 			if counts[st] > 0 {
@@ -178,6 +184,9 @@ func summary(command string, res *scanner.Result, verified bool) string {
 		if parts != "" {
 			found += " (" + parts[2:] + ")"
 		}
+	}
+	if policy > 0 {
+		found += fmt.Sprintf(", %d policy finding%s", policy, plural(policy))
 	}
 	if res.Ignored > 0 {
 		found += fmt.Sprintf(", %d ignored", res.Ignored)
