@@ -122,3 +122,26 @@ func TestNewUUIDIsV4(t *testing.T) {
 		}
 	}
 }
+
+// ParseKey never panics; what it accepts round-trips through Reveal, and the
+// redacted form is the key with the secret masked.
+func FuzzParseKey(f *testing.F) {
+	f.Add("gcntfy-x-" + NewUUID() + "-" + NewUUID())
+	f.Add("gcntfy_日本-" + NewUUID() + "-" + NewUUID())
+	f.Add("legacy-" + NewUUID() + "-" + NewUUID())
+	f.Add("gcntfy--" + NewUUID())
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := ParseKey(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseKey(k.Reveal())
+		if err != nil || again.Fingerprint() != k.Fingerprint() || again.Name() != k.Name() || again.Prefixed() != k.Prefixed() {
+			t.Fatalf("Reveal does not round-trip: %v", err)
+		}
+		// The redacted form is the key with its secret masked, whatever the name.
+		if k.Redacted() != strings.TrimSuffix(k.Reveal(), k.Secret())+RedactSecret(k.Secret()) {
+			t.Fatal("redacted form is not the key with its secret masked")
+		}
+	})
+}
