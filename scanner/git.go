@@ -58,7 +58,16 @@ var (
 // With a Range it scans the commits in BASE..HEAD (see GitOptions.Range),
 // each blob they add once. An all-zero BASE means a new branch: the commits
 // of HEAD that are on no other branch. A range with no commit is
-// ErrEmptyRange.
+// ErrEmptyRange. Only keys that a commit of the range introduces are
+// reported: a key that a merge takes from a parent outside the range (a
+// branch that merges its base) is not the range's, nor is one that a file
+// already held before the range.
+//
+// A commit introduces a key in a file when its blob differs from the blob
+// at that path in every parent (git's combined diff) and no parent's blob
+// holds the key: a merge that takes a file from one of its parents
+// introduces nothing there, and a key written in the merge itself (an evil
+// merge) is the merge's.
 //
 // One finding is made per key and file, however many commits hold it; the
 // same key in two files is two findings with one fingerprint. A finding's
@@ -67,9 +76,13 @@ var (
 // Refs are worked out for full scans only; AtHead is against HEAD (the
 // range's HEAD for a range scan) and is false for messages. A message
 // finding's Line counts from the message's first line; for a tag message
-// Commit is the tagged commit and Blob the tag object. Objects that cannot
-// be read (corrupt, missing, or named by a ref but absent) are in
-// Result.Errors; the error is non-nil when the scan could not run.
+// Commit is the tagged commit and Blob the tag object. A finding inside an
+// archive has Container "path!member". Objects that cannot be read
+// (corrupt, missing, or named by a ref but absent) are in Result.Errors, as
+// are blobs and messages in the scan whose containers could not be read
+// completely (a decompression bomb, a corrupt archive, a reading limit: an
+// *ArchiveError), at each path the blob is at unless the ignore file names
+// it; the error is non-nil when the scan could not run.
 //
 // A full scan reads blob content before any path is known, so an
 // unprefixed (legacy) key is reported only with Notify context in the
@@ -213,8 +226,8 @@ func scanHistory(ctx context.Context, r objectSource, opts GitOptions) (*Result,
 	view := newRefView(g, refs, s.tags)
 	p := newProvenance(s)
 	var tg *treeGraph
-	if len(s.blobs) > 0 {
-		// Provenance, for the blobs with keys only.
+	if len(s.blobs) > 0 || len(s.archErrs) > 0 {
+		// Provenance, for the blobs with keys (or archive errors) only.
 		tg, err = readTrees(ctx, r, opts.gitWorkers(), s)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -229,20 +242,25 @@ func scanHistory(ctx context.Context, r objectSource, opts GitOptions) (*Result,
 			}
 		}
 		tg.treeDiffs(s, walk, p)
+		p.damagedErrors(ign)
+	}
+	// The messages in the scan: of the commits walked, of the tags a ref
+	// reaches.
+	inScope := func(id string) bool {
+		if _, tag := s.tags[id]; tag {
+			return opts.AllObjects || len(view.tagRefs[id]) > 0
+		}
+		return opts.AllObjects || view.isReachable(id)
 	}
 	var msgIDs []string
-	for id, mh := range s.msgs {
-		switch {
-		case opts.AllObjects:
-		case mh.tag && len(view.tagRefs[id]) == 0:
-			continue
-		case !mh.tag && !view.isReachable(id):
-			continue
+	for id := range s.msgs {
+		if inScope(id) {
+			msgIDs = append(msgIDs, id)
 		}
-		msgIDs = append(msgIDs, id)
 	}
 	slices.Sort(msgIDs)
 	p.messageGroups(msgIDs)
+	s.msgErrors(slices.Sorted(maps.Keys(s.msgErrs)), inScope, ign)
 	if tg != nil && head != "" {
 		tg.atHead(s, head, p)
 	}
@@ -274,13 +292,16 @@ func scanHistory(ctx context.Context, r objectSource, opts GitOptions) (*Result,
 		}
 	}
 	unreachable := map[string]bool{}
-	for _, id := range slices.Sorted(maps.Keys(s.blobs)) {
+	for _, id := range s.tracked() {
 		if p.appears[id] {
 			continue
 		}
 		if names := blobRefs[id]; len(names) > 0 {
 			for _, name := range names {
 				refBlobFindings(id, name, s.blobs[id], ign, c)
+				if ae := s.archErrs[id]; ae != nil {
+					s.fail(name, ae)
+				}
 			}
 			continue
 		}
@@ -292,11 +313,14 @@ func scanHistory(ctx context.Context, r objectSource, opts GitOptions) (*Result,
 			}
 			continue
 		}
-		danglingBlobFindings(id, s.blobs[id], ign, c)
+		danglingBlobFindings(id, looseObjectPath(id), s.blobs[id], ign, c)
+		if ae := s.archErrs[id]; ae != nil {
+			s.fail(looseObjectPath(id), ae)
+		}
 	}
 	if !opts.AllObjects {
 		for id, mh := range s.msgs {
-			if !slices.Contains(msgIDs, id) {
+			if !inScope(id) {
 				for i := range mh.hits {
 					if fp := mh.hits[i].f.Key.Fingerprint(); !reported[fp] {
 						unreachable[fp] = true
@@ -337,17 +361,18 @@ func peelTo(s *objScan, id string) string {
 // at the ref's name.
 func refBlobFindings(id, ref string, hits []hit, ign *ignore.List, c *collector) {
 	n := len(c.findings)
-	danglingBlobFindings(id, hits, ign, c)
+	danglingBlobFindings(id, ref, hits, ign, c)
 	for i := n; i < len(c.findings); i++ {
-		c.findings[i].Path = ref
 		c.findings[i].Git.Refs = []string{ref}
 	}
 }
 
+// looseObjectPath is where a blob that no commit holds is reported.
+func looseObjectPath(id string) string { return ".git/objects/" + id[:2] + "/" + id[2:] }
+
 // danglingBlobFindings reports the keys of a blob that no commit holds,
-// one finding per key, at the blob's loose-object path.
-func danglingBlobFindings(id string, hits []hit, ign *ignore.List, c *collector) {
-	path := ".git/objects/" + id[:2] + "/" + id[2:]
+// one finding per key, at path (its loose-object path, or a ref's name).
+func danglingBlobFindings(id, path string, hits []hit, ign *ignore.List, c *collector) {
 	done := map[ckey]bool{}
 	for i := range hits {
 		k := hitKey(&hits[i])
@@ -362,6 +387,7 @@ func danglingBlobFindings(id string, hits []hit, ign *ignore.List, c *collector)
 		}
 		f := h.f
 		f.Path = path
+		f.Container = memberPath(path, f.Container)
 		f.Git = &rules.GitProvenance{Blob: id}
 		c.findings = append(c.findings, f)
 	}

@@ -7,10 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cds-snc/notifyscan/internal/ignore"
 )
 
 // Pseudo paths for keys found in messages rather than files. They are the
@@ -33,7 +38,8 @@ const (
 // message hits, tags. It is shared by the full and the range scan.
 type objScan struct {
 	noDecode bool
-	hint     map[string]bool // blob id -> its path says Notify (range scans)
+	hint     map[string]bool   // blob id -> its path says Notify (range and staged scans)
+	paths    map[string]string // blob id -> a path it is at, when known before reading
 
 	mu      sync.Mutex
 	blobs   map[string][]hit      // blobs with hits
@@ -43,6 +49,11 @@ type objScan struct {
 	msgs    map[string]*msgHits   // commits and tags with hits in their message
 	tags    map[string]tagTarget  // every annotated tag read
 	errs    []*InputError
+	// Objects whose containers could not be read completely (zip bombs,
+	// corrupt archives, limits): their hits stand, and where the object
+	// is in the scan it is an input error.
+	archErrs map[string]*ArchiveError // blobs
+	msgErrs  map[string]*ArchiveError // commit and tag messages
 
 	nCommits, nBlobs, nBytes, nFiles atomic.Int64
 }
@@ -85,7 +96,50 @@ func newObjScan(noDecode bool) *objScan {
 		idents:   map[string]string{},
 		msgs:     map[string]*msgHits{},
 		tags:     map[string]tagTarget{},
+		archErrs: map[string]*ArchiveError{},
+		msgErrs:  map[string]*ArchiveError{},
 	}
+}
+
+// tracked lists, sorted, the blobs provenance must place: those with hits
+// and those with archive errors.
+func (s *objScan) tracked() []string {
+	ids := slices.Collect(maps.Keys(s.blobs))
+	for id := range s.archErrs {
+		if s.blobs[id] == nil {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// archiveError is err as an *ArchiveError, or nil.
+func archiveError(err error) *ArchiveError {
+	var ae *ArchiveError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return nil
+}
+
+// relContainer makes a hit's Container relative to its input, read with the
+// matcher path path: "member", not "path!member". Hits are kept that way
+// because a blob can be at several paths; memberPath completes them.
+func relContainer(path, container string) string {
+	if path == "" {
+		return container
+	}
+	return strings.TrimPrefix(container, path+"!")
+}
+
+// memberPath is the Container of a finding at path for a hit whose
+// Container is relative to the blob or message: "path!member".
+func memberPath(path, rel string) string {
+	if rel == "" {
+		return ""
+	}
+	return path + "!" + rel
 }
 
 func (s *objScan) fail(input string, err error) {
@@ -117,7 +171,11 @@ func (s *objScan) handler(ctx context.Context) catHandler {
 // blob matches one blob's content as it streams from git.
 func (s *objScan) blob(ctx context.Context, id string, body io.Reader, buf []byte) error {
 	var hits []hit
-	m := &matcher{notifyContext: s.hint[id], decode: !s.noDecode, emit: func(h hit) { hits = append(hits, h) }}
+	path := s.paths[id]
+	m := &matcher{notifyContext: s.hint[id], decode: !s.noDecode, path: path, emit: func(h hit) {
+		h.f.Container = relContainer(path, h.f.Container)
+		hits = append(hits, h)
+	}}
 	n, err := scanContent(ctx, m, body, buf)
 	s.nBlobs.Add(1)
 	s.nFiles.Add(1)
@@ -125,10 +183,17 @@ func (s *objScan) blob(ctx context.Context, id string, body io.Reader, buf []byt
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
-	// A read error leaves the body unread; catOne reports the object.
-	if len(hits) > 0 {
+	// Any other error than an archive's is a read error: it leaves the body
+	// unread, and catOne reports the object.
+	ae := archiveError(err)
+	if len(hits) > 0 || ae != nil {
 		s.mu.Lock()
-		s.blobs[id] = hits
+		if len(hits) > 0 {
+			s.blobs[id] = hits
+		}
+		if ae != nil {
+			s.archErrs[id] = ae
+		}
 		s.mu.Unlock()
 	}
 	return nil
@@ -186,16 +251,29 @@ func (s *objScan) message(ctx context.Context, id, typ string, hr *bufio.Reader,
 		}
 		return nil // a read error: catOne reports the object
 	}
-	m := &matcher{decode: !s.noDecode, emit: func(h hit) { info.hits = append(info.hits, h) }}
+	path := CommitMessagePath
+	if info.tag {
+		path = TagMessagePath
+	}
+	m := &matcher{decode: !s.noDecode, path: path, emit: func(h hit) {
+		h.f.Container = relContainer(path, h.f.Container)
+		info.hits = append(info.hits, h)
+	}}
 	n, err := scanContent(ctx, m, hr, buf)
 	s.nFiles.Add(1)
 	s.nBytes.Add(n)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if len(info.hits) > 0 {
+	ae := archiveError(err)
+	if len(info.hits) > 0 || ae != nil {
 		s.mu.Lock()
-		s.msgs[id] = info
+		if len(info.hits) > 0 {
+			s.msgs[id] = info
+		}
+		if ae != nil {
+			s.msgErrs[id] = ae
+		}
 		s.mu.Unlock()
 	}
 	return nil
@@ -308,4 +386,23 @@ func (r *gitRepo) readObjects(ctx context.Context, workers int, s *objScan, prod
 		return err
 	}
 	return <-perr
+}
+
+// msgErrors records the archive errors of the messages of ids (commits and
+// tags) that inScope accepts as input errors, unless the ignore file names
+// the message's path.
+func (s *objScan) msgErrors(ids []string, inScope func(id string) bool, ign *ignore.List) {
+	for _, id := range ids {
+		ae := s.msgErrs[id]
+		if ae == nil || !inScope(id) {
+			continue
+		}
+		path, what := CommitMessagePath, "commit"
+		if _, tag := s.tags[id]; tag {
+			path, what = TagMessagePath, "tag"
+		}
+		if !ign.Path(path) {
+			s.fail(path+" of "+what+" "+id, ae)
+		}
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cds-snc/notifyscan/internal/ignore"
@@ -30,38 +29,29 @@ type logCommit struct {
 	when        int64
 }
 
-// logDiff is one changed path of a commit against one of its parents.
+// logDiff is one path of a commit whose blob differs from the blob at that
+// path in every parent: git's combined diff (a merge that takes a file from
+// one of its parents does not change it), a plain diff for other commits.
 type logDiff struct {
-	path     string
-	old, new string // blob ids; all zeros for none
-	newMode  string
+	path    string
+	new     string // blob id; all zeros for a deletion
+	newMode string
+	olds    []string // the blob at path in each parent, all zeros for none (or a submodule); empty for a root commit
 }
 
 // logFormat is the commit header of logDiffs' git log; fields are split by
 // \x1f, which git never puts in an id and people do not put in names.
 const logFormat = "--format=%H %P%x1f%an%x1f%ae%x1f%aI%x1f%at"
 
-// diffMergesArg asks for each merge's diff against every parent, whatever
-// log.diffMerges says; git before 2.31 only has -m.
-var diffMergesArg = sync.OnceValue(func() string {
-	out, err := (&gitRepo{bin: gitBinary()}).output(context.Background(), nil, "version")
-	if err == nil {
-		var major, minor int
-		if _, err := fmt.Sscanf(strings.TrimPrefix(strings.TrimSpace(string(out)), "git version "), "%d.%d", &major, &minor); err == nil {
-			if major > 2 || major == 2 && minor >= 31 {
-				return "--diff-merges=separate"
-			}
-		}
-	}
-	return "-m"
-})
-
-// logDiffs runs git log with raw diffs of every commit against each of its
-// parents (a root commit against the empty tree) and calls fn for each
-// commit header and each changed path. extra are more arguments (revisions,
-// --find-object); stdin, if not empty, is more revisions, one a line.
+// logDiffs runs git log with raw diffs of every commit (a root commit
+// against the empty tree, a merge as a combined diff: only the paths that
+// differ from every parent) and calls fn for each commit header and each
+// changed path. extra are more arguments (revisions); stdin, if not empty,
+// is more revisions, one a line.
 func (r *gitRepo) logDiffs(ctx context.Context, extra []string, stdin string, fn func(c *logCommit, d *logDiff)) error {
-	args := []string{"log", diffMergesArg(), "--root", "--raw", "--no-abbrev", "--no-renames", "-z",
+	// -c with --raw is the combined raw format ("::" lines), whatever
+	// log.diffMerges says, in every git version.
+	args := []string{"log", "-c", "--root", "--raw", "--no-abbrev", "--no-renames", "-z",
 		"--no-color", "--no-show-signature", "--no-ext-diff", "--no-textconv", logFormat}
 	args = append(args, extra...)
 	var in io.Reader
@@ -100,12 +90,11 @@ func (r *gitRepo) logDiffs(ctx context.Context, extra []string, stdin string, fn
 				continue
 			}
 			if tok[0] == ':' {
-				// ":100644 100644 <old> <new> M"
-				f := strings.Fields(string(tok[1:]))
-				if len(f) < 5 {
-					return fmt.Errorf("git log: unexpected raw line %.80q", tok)
+				d, perr := parseRawLine(tok)
+				if perr != nil {
+					return perr
 				}
-				pending = &logDiff{old: f[2], new: f[3], newMode: f[1]}
+				pending = d
 				continue
 			}
 			nc, perr := parseLogHeader(tok)
@@ -119,6 +108,29 @@ func (r *gitRepo) logDiffs(ctx context.Context, extra []string, stdin string, fn
 			}
 		}
 	}, args...)
+}
+
+// parseRawLine parses the metadata of a raw diff line, plain
+// (":100644 100644 <old> <new> M") or combined, one colon, mode and id per
+// parent ("::100644 100644 100644 <old1> <old2> <new> MM").
+func parseRawLine(tok []byte) (*logDiff, error) {
+	n := 0 // parents
+	for n < len(tok) && tok[n] == ':' {
+		n++
+	}
+	f := strings.Fields(string(tok[n:]))
+	if len(f) < 2*(n+1)+1 {
+		return nil, fmt.Errorf("git log: unexpected raw line %.80q", tok)
+	}
+	modes, ids := f[:n+1], f[n+1:2*(n+1)]
+	d := &logDiff{new: ids[n], newMode: modes[n], olds: make([]string, n)}
+	for i := range n {
+		d.olds[i] = ids[i]
+		if modes[i] == "160000" {
+			d.olds[i] = strings.Repeat("0", len(ids[i]))
+		}
+	}
+	return d, nil
 }
 
 func parseLogHeader(tok []byte) (*logCommit, error) {
@@ -165,13 +177,12 @@ type provenance struct {
 	keys    map[string]map[ckey]bool // blob -> the keys it holds
 	commits map[string]*logCommit
 	groups  map[gkey]*group
-	appears map[string]bool // blobs seen in some walked commit
-	counts  map[introKey]int
-}
-
-type introKey struct {
-	commit, path string
-	ckey
+	appears map[string]bool            // blobs seen in some walked commit
+	damaged map[string]map[string]bool // blob with an archive error -> the paths it is at
+	// introOnly: a key that no commit of the walk introduces is not
+	// reported (a range scan: it came from outside the range). Otherwise
+	// the commits that hold it stand in (a shallow or broken history).
+	introOnly bool
 }
 
 func newProvenance(s *objScan) *provenance {
@@ -181,7 +192,7 @@ func newProvenance(s *objScan) *provenance {
 		commits: map[string]*logCommit{},
 		groups:  map[gkey]*group{},
 		appears: map[string]bool{},
-		counts:  map[introKey]int{},
+		damaged: map[string]map[string]bool{},
 	}
 }
 
@@ -210,9 +221,11 @@ func (p *provenance) group(k gkey) *group {
 	return g
 }
 
-// diff takes in one line of logDiffs: a commit's path against one parent.
-// The commit introduces a key in the path when its blob holds the key and
-// the parent's does not, against every parent.
+// diff takes in one line of logDiffs: a path whose blob differs from the
+// blob there in every parent. The commit introduces a key in the path when
+// its blob holds the key and no parent's does: a key that a merge takes
+// from one of its parents is that parent's, and a key written in the merge
+// itself (an evil merge) is the merge's.
 func (p *provenance) diff(c *logCommit, d *logDiff) {
 	if d == nil {
 		p.commits[c.id] = c
@@ -221,12 +234,18 @@ func (p *provenance) diff(c *logCommit, d *logDiff) {
 	if d.newMode == "160000" {
 		return
 	}
+	if p.s.archErrs[d.new] != nil {
+		p.appears[d.new] = true
+		if p.damaged[d.new] == nil {
+			p.damaged[d.new] = map[string]bool{}
+		}
+		p.damaged[d.new][d.path] = true
+	}
 	nk := p.keysOf(d.new)
 	if nk == nil {
 		return
 	}
 	p.appears[d.new] = true
-	ok := p.keysOf(d.old)
 	hits := p.s.blobs[d.new]
 	for k := range nk {
 		g := p.group(gkey{d.path, k})
@@ -239,13 +258,23 @@ func (p *provenance) diff(c *logCommit, d *logDiff) {
 				}
 			}
 		}
-		if ok[k] {
-			continue
-		}
-		ik := introKey{c.id, d.path, k}
-		p.counts[ik]++
-		if p.counts[ik] >= max(1, c.parents) {
+		if !slices.ContainsFunc(d.olds, func(old string) bool { return p.keysOf(old)[k] }) {
 			g.intro[c.id] = d.new
+		}
+	}
+}
+
+// damagedErrors records the archive errors of the blobs the walk met, at
+// each path they are at (but not at a path the ignore file names).
+func (p *provenance) damagedErrors(ign *ignore.List) {
+	done := map[[2]string]bool{} // the same problem in two versions of a file is one error
+	for blob, paths := range p.damaged {
+		err := p.s.archErrs[blob]
+		for path := range paths {
+			if k := [2]string{path, err.Error()}; !done[k] && !ign.Path(path) {
+				done[k] = true
+				p.s.fail(path, err)
+			}
 		}
 	}
 }
@@ -302,7 +331,7 @@ func (p *provenance) findings(ign *ignore.List, refsOf func(commits []string) []
 	for _, k := range keys {
 		g := p.groups[k]
 		commits := g.intro
-		if len(commits) == 0 {
+		if len(commits) == 0 && !p.introOnly {
 			commits = g.seen
 		}
 		if len(commits) == 0 {
@@ -335,6 +364,7 @@ func (p *provenance) findings(ign *ignore.List, refsOf func(commits []string) []
 		fc := p.commits[first]
 		f := h.f
 		f.Path = k.path
+		f.Container = memberPath(k.path, f.Container)
 		prov := &rules.GitProvenance{
 			Commit:      first,
 			Author:      fc.name,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -91,17 +92,19 @@ func (r *gitRepo) scanRange(ctx context.Context, opts GitOptions) (*Result, erro
 
 	// The blobs the range adds, each once, and its commits' messages.
 	s := newObjScan(opts.NoDecode)
-	s.hint = map[string]bool{}
+	s.hint, s.paths = map[string]bool{}, map[string]string{}
 	var ids []string
+	want := func(id, path string) {
+		if _, seen := s.paths[id]; !seen {
+			ids = append(ids, id)
+			s.paths[id] = path
+		}
+		s.hint[id] = s.hint[id] || pathHintsNotify(path)
+	}
 	for _, d := range diffs {
-		if d.d.newMode == "160000" || zeroOID(d.d.new) {
-			continue
+		if d.d.newMode != "160000" && !zeroOID(d.d.new) {
+			want(d.d.new, d.d.path)
 		}
-		hint, seen := s.hint[d.d.new]
-		if !seen {
-			ids = append(ids, d.d.new)
-		}
-		s.hint[d.d.new] = hint || pathHintsNotify(d.d.path)
 	}
 	for _, c := range commits {
 		ids = append(ids, c.id)
@@ -110,26 +113,49 @@ func (r *gitRepo) scanRange(ctx context.Context, opts GitOptions) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	err = r.readObjects(ctx, opts.gitWorkers(), s, func(ctx context.Context, out chan<- catBatch) error {
-		return sendBatches(ctx, ids, out)
-	}, nil)
-	if err != nil {
+	read := func(ids []string) error {
+		return r.readObjects(ctx, opts.gitWorkers(), s, func(ctx context.Context, out chan<- catBatch) error {
+			return sendBatches(ctx, ids, out)
+		}, nil)
+	}
+	if err := read(ids); err != nil {
 		return nil, err
+	}
+	// What a blob with keys replaced, when the range did not add it too:
+	// the keys it held are not the range's.
+	ids = nil
+	for _, d := range diffs {
+		if s.blobs[d.d.new] == nil {
+			continue
+		}
+		for _, old := range d.d.olds {
+			if !zeroOID(old) {
+				want(old, d.d.path)
+			}
+		}
+	}
+	if len(ids) > 0 {
+		if err := read(ids); err != nil {
+			return nil, err
+		}
 	}
 
 	p := newProvenance(s)
+	p.introOnly = true
 	for _, c := range commits {
 		p.commits[c.id] = c
 	}
 	for i := range diffs {
 		p.diff(diffs[i].c, &diffs[i].d)
 	}
+	p.damagedErrors(ign)
 	var msgIDs []string
 	for _, c := range commits {
 		if s.msgs[c.id] != nil {
 			msgIDs = append(msgIDs, c.id)
 		}
 	}
+	s.msgErrors(slices.Sorted(maps.Keys(s.msgErrs)), func(string) bool { return true }, ign)
 	p.messageGroups(msgIDs)
 	if err := p.markAtHead(ctx, r, headID); err != nil {
 		s.fail(head, err)

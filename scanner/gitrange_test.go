@@ -66,14 +66,101 @@ func TestGitRange(t *testing.T) {
 
 	// A new branch: all-zero BASE scans what no other branch has.
 	// topic's own commit is on another branch and not scanned; the merge
-	// that brings topic's file into pr still adds its blob to pr, so the
-	// key is reported at the merge.
+	// takes topic's file as topic has it, so it adds no key: topic's key is
+	// topic's (its own scan reports it).
 	res3 := scanGit(t, r.dir, GitOptions{Range: strings.Repeat("0", 40) + "..pr"})
-	if len(res3.Findings) != 5 || res3.Stats.Commits != 3 {
-		t.Errorf("all-zero BASE: want 3 commits and 5 findings, got %d and\n%s", res3.Stats.Commits, dump(res3))
+	if len(res3.Findings) != 4 || res3.Stats.Commits != 3 {
+		t.Errorf("all-zero BASE: want 3 commits and 4 findings, got %d and\n%s", res3.Stats.Commits, dump(res3))
 	}
-	if f := one(t, res3, kSide); f.Git.Commit != merge {
-		t.Errorf("all-zero BASE, key from another branch: %s", describe(f))
+	if fs := byFP(res3, fpOf(t, kSide)); len(fs) != 0 {
+		t.Errorf("all-zero BASE, key from another branch: %s", describe(fs[0]))
+	}
+	if f := one(t, res3, kMerge); f.Git.Commit != merge {
+		t.Errorf("all-zero BASE, key written in the merge: %s", describe(f))
+	}
+}
+
+// TestGitRangeMergesBase: a branch that merges its base ("Update branch")
+// after the base got keys. A merge adds a key only where its file differs
+// from every parent's and no parent's has the key (git's combined diff), so
+// the base's keys are not the branch's; a key written in the merge itself
+// is.
+func TestGitRangeMergesBase(t *testing.T) {
+	r := newTestRepo(t)
+	kOld, kMain, kConf, kFeat, kGone, kEvil, kFixed := gitKey("old"), gitKey("main"), gitKey("conf"), gitKey("feat"), gitKey("gone"), gitKey("evil"), gitKey("fixed")
+	fork := r.commit("base", map[string]string{
+		"app/config.env": "A=1\nB=2\nC=3\n",
+		"legacy.env":     "OLD=" + kOld + "\nX=1\n",
+	})
+	// main moves on: a new file with a key, a key in a file the branch
+	// also changes (the merge combines both sides), and a key fixed in the
+	// merge below.
+	r.commit("main key", map[string]string{"main.env": "K=" + kMain + "\n", "app/config.env": "A=1\nB=2\nC=3\nKEY=" + kConf + "\n"})
+	mainKey := r.git("rev-parse", "HEAD")
+	r.commit("main fixed", map[string]string{"fixed.env": "K=" + kFixed + "\n"})
+
+	r.git("checkout", "-q", "-b", "feat", fork)
+	featAdd := r.commit("feat key", map[string]string{"feat.env": "K=" + kFeat + "\n", "gone.env": "K=" + kGone + "\n", "app/config.env": "A=0\nB=2\nC=3\n"})
+	r.commit("feat: drop the key again", map[string]string{"gone.env": ""})
+	// A range commit that edits a file holding a key from before the range.
+	r.commit("feat: edit legacy", map[string]string{"legacy.env": "OLD=" + kOld + "\nX=2\n"})
+
+	// The merge of main: config.env is merged line by line (a blob no
+	// parent has), fixed.env is rewritten, and evil.env written in the
+	// merge commit itself.
+	r.n++
+	r.git("merge", "-q", "--no-ff", "--no-commit", "main")
+	if got := r.git("show", ":app/config.env"); got != "A=0\nB=2\nC=3\nKEY="+kConf {
+		t.Fatalf("the merge did not combine config.env: %q", got)
+	}
+	r.write(map[string]string{"evil.env": "K=" + kEvil + "\n", "fixed.env": "K=" + kFixed + "\n# reviewed\n"})
+	r.git("add", "evil.env", "fixed.env")
+	r.git("commit", "-q", "-m", "Merge main into feat")
+	merge := r.git("rev-parse", "HEAD")
+	r.commit("feat: more", map[string]string{"app/main.py": "print(1)\n"})
+
+	for _, rng := range []string{"main..feat", fork + "..feat"} {
+		res := scanGit(t, r.dir, GitOptions{Range: rng})
+		t.Logf("%s:\n%s", rng, dump(res))
+		if f := one(t, res, kFeat); f.Git.Commit != featAdd || !f.Git.AtHead {
+			t.Errorf("%s: the branch's key: %s", rng, describe(f))
+		}
+		if f := one(t, res, kGone); f.Git.Commit != featAdd || f.Git.AtHead {
+			t.Errorf("%s: added and deleted in the range: %s", rng, describe(f))
+		}
+		if f := one(t, res, kEvil); f.Path != "evil.env" || f.Git.Commit != merge || !reflect.DeepEqual(f.Git.Commits, []string{merge}) {
+			t.Errorf("%s: key written in the merge: %s", rng, describe(f))
+		}
+		if len(byFP(res, fpOf(t, kOld))) != 0 {
+			t.Errorf("%s: a key the file held before the range was reported", rng)
+		}
+		base := rng == fork+"..feat" // main's commits are in this range
+		for _, k := range []string{kMain, kConf, kFixed} {
+			fs := byFP(res, fpOf(t, k))
+			switch {
+			case !base && len(fs) != 0:
+				t.Errorf("%s: a key of main, brought by the merge, was reported: %s", rng, describe(fs[0]))
+			case base && len(fs) != 1:
+				t.Errorf("%s: a key of a commit in the range: %d findings", rng, len(fs))
+			case base && k == kMain && (fs[0].Git.Commit != mainKey || !reflect.DeepEqual(fs[0].Git.Commits, []string{mainKey})):
+				t.Errorf("%s: main's key is main's commit's, not the merge's: %s", rng, describe(fs[0]))
+			}
+		}
+		if want := map[bool]int{false: 3, true: 6}[base]; len(res.Findings) != want {
+			t.Errorf("%s: %d findings, want %d", rng, len(res.Findings), want)
+		}
+	}
+
+	// The full scan gives each key the commits that introduce it: the
+	// merge only for the key written in it.
+	res := scanGit(t, r.dir, GitOptions{})
+	for k, want := range map[string]string{kMain: mainKey, kConf: mainKey, kEvil: merge, kFeat: featAdd} {
+		if f := one(t, res, k); f.Git.Commit != want || !reflect.DeepEqual(f.Git.Commits, []string{want}) {
+			t.Errorf("full scan: %s, want only commit %.7s", describe(f), want)
+		}
+	}
+	if f := one(t, res, kOld); f.Git.Commit != fork || len(f.Git.Commits) != 1 {
+		t.Errorf("full scan, key kept through an edit: %s", describe(f))
 	}
 }
 

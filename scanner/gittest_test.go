@@ -64,10 +64,16 @@ func (r *testRepo) git(args ...string) string {
 	return out
 }
 
-func (r *testRepo) gitErr(args ...string) (string, error) {
+// gitCmd is a git command in the repository, not yet run.
+func (r *testRepo) gitCmd(args ...string) *exec.Cmd {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = r.dir
 	cmd.Env = gitEnv(r.date())
+	return cmd
+}
+
+func (r *testRepo) gitErr(args ...string) (string, error) {
+	cmd := r.gitCmd(args...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out

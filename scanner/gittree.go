@@ -72,11 +72,12 @@ func readTrees(ctx context.Context, src objectSource, workers int, s *objScan) (
 	if n > 0 {
 		hashLen = len(s.trees[0]) / 2
 	}
-	// The blobs with keys, by the first 8 bytes of their ids.
+	// The blobs with keys (or archive errors), by the first 8 bytes of
+	// their ids.
 	hitBlob := map[uint64]int32{}
 	hitFull := map[int32][]byte{}
 	blobIdx := map[string]int32{}
-	for _, id := range slices.Sorted(maps.Keys(s.blobs)) {
+	for _, id := range s.tracked() {
 		b, err := hex.DecodeString(id)
 		if err != nil || len(b) != hashLen {
 			continue
@@ -314,13 +315,21 @@ func (g *treeGraph) pathMap(t int32) map[string]int32 {
 }
 
 // treeDiffs feeds p with what each commit of walk changes, among the
-// blobs with keys, against each of its parents: the same lines git log
-// --raw would give for those blobs.
+// blobs with keys: the lines git log -c --raw would give for those blobs,
+// the paths whose blob differs from the blob there in every parent.
 func (g *treeGraph) treeDiffs(s *objScan, walk []string, p *provenance) {
 	zero := strings.Repeat("0", 40)
 	if len(g.blobs) > 0 {
 		zero = strings.Repeat("0", len(g.blobs[0]))
 	}
+	blobID := func(b int32) string {
+		if b < 0 {
+			return zero
+		}
+		return g.blobs[b]
+	}
+	var parents []int32
+	merged := map[string]*logDiff{}
 	for _, id := range walk {
 		c := s.commits[id]
 		t := g.tree(c.tree)
@@ -328,7 +337,7 @@ func (g *treeGraph) treeDiffs(s *objScan, walk []string, p *provenance) {
 			continue
 		}
 		lc := &logCommit{id: id, name: c.name, email: c.email, date: c.date, when: c.when}
-		var parents []int32
+		parents = parents[:0]
 		for _, pid := range c.parents {
 			pc := s.commits[pid]
 			if pc == nil {
@@ -340,21 +349,44 @@ func (g *treeGraph) treeDiffs(s *objScan, walk []string, p *provenance) {
 			}
 			parents = append(parents, pt)
 		}
+		if slices.Contains(parents, t) {
+			continue // the tree of a parent: nothing differs from every parent
+		}
 		lc.parents = len(parents)
 		p.diff(lc, nil)
-		emit := func(path string, nb, ob int32) {
-			old := zero
-			if ob >= 0 {
-				old = g.blobs[ob]
+		switch len(parents) {
+		case 0, 1:
+			var olds []string
+			u := int32(-1)
+			if len(parents) == 1 {
+				u = parents[0]
 			}
-			p.diff(lc, &logDiff{path: path, old: old, new: g.blobs[nb], newMode: "100644"})
-		}
-		if len(parents) == 0 {
-			g.diffTree(t, -1, "", emit)
-		}
-		for _, pt := range parents {
-			if pt != t {
-				g.diffTree(t, pt, "", emit)
+			g.diffTree(t, u, "", func(path string, nb, ob int32) {
+				if len(parents) == 1 {
+					olds = []string{blobID(ob)}
+				}
+				p.diff(lc, &logDiff{path: path, new: g.blobs[nb], newMode: "100644", olds: olds})
+			})
+		default:
+			// A merge: the paths that differ from the first parent and
+			// from each of the others.
+			clear(merged)
+			for i, pt := range parents {
+				g.diffTree(t, pt, "", func(path string, nb, ob int32) {
+					d := merged[path]
+					if i == 0 {
+						d = &logDiff{path: path, new: g.blobs[nb], newMode: "100644", olds: make([]string, 1, len(parents))}
+						d.olds[0] = blobID(ob)
+						merged[path] = d
+					} else if d != nil && len(d.olds) == i {
+						d.olds = append(d.olds, blobID(ob))
+					}
+				})
+			}
+			for _, path := range slices.Sorted(maps.Keys(merged)) {
+				if d := merged[path]; len(d.olds) == len(parents) {
+					p.diff(lc, d)
+				}
 			}
 		}
 	}

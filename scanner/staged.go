@@ -51,14 +51,15 @@ func ScanStaged(ctx context.Context, repo string, opts Options) (*Result, error)
 	}
 
 	s := newObjScan(opts.NoDecode)
-	s.hint = map[string]bool{}
+	s.hint, s.paths = map[string]bool{}, map[string]string{}
 	var ids []string
 	for _, e := range entries {
 		if e.newMode == "160000" || zeroOID(e.new) {
 			continue // deleted, or a submodule
 		}
-		if _, seen := s.hint[e.new]; !seen {
+		if _, seen := s.paths[e.new]; !seen {
 			ids = append(ids, e.new)
+			s.paths[e.new] = e.path
 		}
 		s.hint[e.new] = s.hint[e.new] || pathHintsNotify(e.path)
 	}
@@ -83,6 +84,10 @@ func ScanStaged(ctx context.Context, repo string, opts Options) (*Result, error)
 	if len(olds) > 0 {
 		old := newObjScan(opts.NoDecode)
 		old.hint = s.hint
+		old.paths = map[string]string{}
+		for _, e := range entries {
+			old.paths[e.old] = e.path
+		}
 		err = r.catFile(ctx, 1, batchesOf(olds), func() catHandler {
 			h := old.handler(ctx)
 			h.fail = func(id string, err error) { s.fail("HEAD blob "+id, err) }
@@ -102,16 +107,21 @@ func ScanStaged(ctx context.Context, repo string, opts Options) (*Result, error)
 	c := &collector{errors: s.errs}
 	seen := map[string]bool{}
 	for _, e := range entries {
-		hits := s.blobs[e.new]
-		if len(hits) == 0 || seen[e.path] {
+		if seen[e.path] || e.newMode == "160000" {
 			continue
 		}
 		seen[e.path] = true
-		for _, h := range hits {
+		// A container that could not be read completely leaves the scan
+		// incomplete, unless the ignore file names the path.
+		if ae := s.archErrs[e.new]; ae != nil && !ign.Path(e.path) {
+			c.fail(e.path, ae)
+		}
+		for _, h := range s.blobs[e.new] {
 			if had[e.old][h.f.Key.Fingerprint()] {
 				continue
 			}
 			h.f.Path = e.path
+			h.f.Container = memberPath(e.path, h.f.Container)
 			c.add(h, ign, e.path)
 		}
 	}
