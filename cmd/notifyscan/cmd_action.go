@@ -75,7 +75,7 @@ func runAction(e *env, args []string) (int, error) {
 		}
 		res, err = scanner.ScanGit(e.ctx, repo, opts)
 		if err != nil {
-			return exitError, err
+			return exitError, gitHint(err)
 		}
 		if !plan.Full && res.Stats.Commits == 0 {
 			return exitError, fmt.Errorf("the scan of %s read no commit, but the range holds %d", plan.Range, len(plan.Commits))

@@ -37,6 +37,7 @@ func runAudit(e *env, args []string) (int, error) {
 	g.Options = sf.options()
 	total := &scanner.Result{}
 	names := repoNames(fs.Args())
+	var hints []string // how to fix the repositories that could not be scanned
 	for i, repo := range fs.Args() {
 		if err := e.ctx.Err(); err != nil {
 			return exitError, err
@@ -47,6 +48,10 @@ func runAudit(e *env, args []string) (int, error) {
 			// and still makes the audit fail.
 			msg := strings.TrimPrefix(err.Error(), repo+": ")
 			total.Errors = append(total.Errors, &scanner.InputError{Input: repo, Err: errors.New(msg)})
+			var ce *cliError
+			if errors.As(gitHint(err), &ce) && ce.hint != "" {
+				hints = append(hints, repo+": "+ce.hint)
+			}
 			continue
 		}
 		for _, f := range res.Findings {
@@ -67,7 +72,11 @@ func runAudit(e *env, args []string) (int, error) {
 		name, _, _ := strings.Cut(f.Path, "/")
 		return name
 	}
-	return sf.finish(e, "audit", total, repoOf)
+	code, err := sf.finish(e, "audit", total, repoOf)
+	for _, h := range hints {
+		fmt.Fprintf(e.stderr, "notifyscan: hint: %s\n", h)
+	}
+	return code, err
 }
 
 // repoNames gives each repository argument a distinct short name: its base
