@@ -90,12 +90,13 @@ var (
 // and Stats.Bytes count every object read (in a full scan, unreachable
 // ones too); Stats.Commits counts the commits scanned.
 //
-// How: git cat-file lists the object store without reading it; one
-// `git cat-file --batch` process per worker reads blobs, commits and tags
-// in pack order, streaming each into the matcher (a blob of any size uses
-// one window buffer). Trees are read only when some blob holds a key: a
-// second parallel pass finds the trees that hold those blobs, and the
-// commit graph from the first pass gives introductions, refs and HEAD.
+// How: git cat-file lists the names in the object store without reading
+// an object; one `git cat-file --batch` process per worker reads every
+// object in pack order, streaming each blob into the matcher (a blob of any
+// size uses one window buffer) and keeping a few bytes of each tree entry.
+// When some blob holds a key, those bytes give the trees that may hold it,
+// which are read again with their names, and the commit graph from the
+// same pass gives introductions, refs and HEAD.
 // The git program is used when it is on PATH; without it, a full scan
 // reads the repository with go-git (slower, one object at a time, older
 // stashes not included) and ranges are refused.
@@ -138,8 +139,8 @@ type objectSource interface {
 	// ignoreList reads .notifyscanignore from the work tree, or from head
 	// in a bare repository.
 	ignoreList(ctx context.Context, head string) (*ignore.List, error)
-	// readAll hands every blob, commit and tag in the object store to
-	// s's handlers and lists every tree in s.trees.
+	// readAll hands every blob, commit, tag and tree in the object store
+	// to s's handlers.
 	readAll(ctx context.Context, workers int, s *objScan) error
 	// missing returns those of ids that are not in the object store.
 	missing(ctx context.Context, ids []string) ([]string, error)
@@ -228,7 +229,7 @@ func scanHistory(ctx context.Context, r objectSource, opts GitOptions) (*Result,
 	var tg *treeGraph
 	if len(s.blobs) > 0 || len(s.archErrs) > 0 {
 		// Provenance, for the blobs with keys (or archive errors) only.
-		tg, err = readTrees(ctx, r, opts.gitWorkers(), s)
+		tg, err = readTrees(ctx, r, s)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()

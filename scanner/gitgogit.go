@@ -120,10 +120,7 @@ func (r *goGitRepo) readAll(ctx context.Context, workers int, s *objScan) error 
 			return err
 		}
 		switch o.Type() {
-		case plumbing.TreeObject:
-			s.trees = append(s.trees, o.Hash().String())
-			return nil
-		case plumbing.BlobObject, plumbing.CommitObject, plumbing.TagObject:
+		case plumbing.BlobObject, plumbing.CommitObject, plumbing.TagObject, plumbing.TreeObject:
 			return r.hand(o, h)
 		}
 		return nil

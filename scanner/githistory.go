@@ -27,12 +27,8 @@ const (
 	TagMessagePath    = "TAG_EDITMSG"    // an annotated tag's message
 )
 
-// batch limits: a batch of ids for one cat-file process is cut at this many
-// objects or bytes, whichever comes first.
-const (
-	batchObjects = 512
-	batchBytes   = 8 << 20
-)
+// batchObjects is how many ids a batch for one cat-file process holds.
+const batchObjects = 512
 
 // objScan gathers what reading objects found: hit blobs, the commit graph,
 // message hits, tags. It is shared by the full and the range scan.
@@ -44,7 +40,7 @@ type objScan struct {
 	mu      sync.Mutex
 	blobs   map[string][]hit      // blobs with hits
 	commits map[string]*commitRec // every commit read
-	trees   []string              // every tree listed, in pack order (full scans)
+	trees   []*treeShard          // every tree read, compactly, by reader (full scans)
 	idents  map[string]string     // interned author names and emails
 	msgs    map[string]*msgHits   // commits and tags with hits in their message
 	tags    map[string]tagTarget  // every annotated tag read
@@ -148,11 +144,12 @@ func (s *objScan) fail(input string, err error) {
 	s.errs = append(s.errs, &InputError{Input: input, Err: err})
 }
 
-// handler is one cat-file worker's view: its own window buffer and header
-// reader.
+// handler is one cat-file worker's view: its own window buffer, header
+// reader and tree shard.
 func (s *objScan) handler(ctx context.Context) catHandler {
 	buf := make([]byte, chunkSize+overlap)
 	hr := bufio.NewReaderSize(nil, 4<<10)
+	var trees *treeShard
 	return catHandler{
 		object: func(id, typ string, size int64, body io.Reader) error {
 			switch typ {
@@ -161,6 +158,14 @@ func (s *objScan) handler(ctx context.Context) catHandler {
 			case "commit", "tag":
 				hr.Reset(body)
 				return s.message(ctx, id, typ, hr, buf)
+			case "tree":
+				if trees == nil {
+					trees = &treeShard{}
+					s.mu.Lock()
+					s.trees = append(s.trees, trees)
+					s.mu.Unlock()
+				}
+				trees.add(id, size, body)
 			}
 			return nil
 		},
@@ -307,12 +312,10 @@ func parseIdent(v []byte) (name, email string, when int64, date string) {
 	return name, email, when, date
 }
 
-// listObjects sends every blob, commit and tag in the object store, in
-// pack order, as batches. Trees are not read: their names matter only for
-// the few blobs with hits, and provenance finds those.
+// listObjects sends every object in the object store, in pack order, as
+// batches. Only names are listed: git then reads no object to list it.
 func (r *gitRepo) listObjects(ctx context.Context, s *objScan, out chan<- catBatch) error {
 	var b catBatch
-	var bytesIn int64
 	flush := func() error {
 		if len(b) == 0 {
 			return nil
@@ -322,7 +325,7 @@ func (r *gitRepo) listObjects(ctx context.Context, s *objScan, out chan<- catBat
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		b, bytesIn = nil, 0
+		b = nil
 		return nil
 	}
 	err := r.stream(ctx, nil, func(br *bufio.Reader) error {
@@ -334,32 +337,17 @@ func (r *gitRepo) listObjects(ctx context.Context, s *objScan, out chan<- catBat
 			if err != nil {
 				return err
 			}
-			f := bytes.Fields(line)
-			if len(f) == 2 && string(f[1]) == "missing" {
-				s.fail("object "+string(f[0]), errors.New("object is missing or corrupt"))
-				continue
-			}
-			if len(f) != 3 {
+			id := string(bytes.TrimSpace(line))
+			if !hexOID(id) {
 				return fmt.Errorf("git cat-file: unexpected line %.80q", line)
 			}
-			switch string(f[1]) {
-			case "blob", "commit", "tag":
-			case "tree":
-				s.trees = append(s.trees, string(f[0]))
-				continue
-			default:
-				continue
-			}
-			size, _ := strconv.ParseInt(string(f[2]), 10, 64)
-			b = append(b, string(f[0]))
-			bytesIn += size
-			if len(b) >= batchObjects || bytesIn >= batchBytes {
+			if b = append(b, id); len(b) >= batchObjects {
 				if err := flush(); err != nil {
 					return err
 				}
 			}
 		}
-	}, "cat-file", "--batch-all-objects", "--unordered", "--batch-check=%(objectname) %(objecttype) %(objectsize)")
+	}, "cat-file", "--batch-all-objects", "--unordered", "--batch-check=%(objectname)")
 	if err != nil {
 		return err
 	}

@@ -10,18 +10,78 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 )
 
-// Provenance for a full scan without git log: when blobs hold keys, the
-// trees that hold those blobs are found by reading every tree once, in
-// parallel like the blobs, keeping 8 bytes per subtree entry; those few
-// trees are then read again with their names. With the root tree of every
-// commit (from the first pass), a memoised walk gives each commit's (path,
-// blob) pairs with keys, and comparing a commit with its parents gives the
-// commits that introduce each key. This costs one parallel read of the
-// trees instead of a single-threaded tree diff of every commit (git log
-// --find-object), and almost no memory.
+// Provenance for a full scan without git log: the first pass reads every
+// tree with the blobs, in the same cat-file streams, keeping a few bytes of
+// each entry's id. When blobs hold keys, the trees that may hold them are
+// found from those bytes, bottom-up, and only those are read again with
+// their names. With the root tree of every commit (also from the first
+// pass), a memoised walk gives each commit's (path, blob) pairs with keys,
+// and comparing a commit with its parents gives the commits that introduce
+// each key. This costs no pass of its own over the trees, instead of a
+// single-threaded tree diff of every commit (git log --find-object), and
+// little memory (8 bytes a subtree entry, 4 a blob entry).
+
+// treeShard is what one reader keeps of the trees it reads: their ids, the
+// first 8 bytes of each subtree's id and the first 4 bytes of each blob's.
+// A prefix that matches by chance only makes a tree be read again in full,
+// which settles it.
+type treeShard struct {
+	ids   []string
+	spans []treeSpan // per tree: where its entries start in kids and blobs
+	kids  []uint64
+	blobs []uint32
+	buf   []byte
+}
+
+type treeSpan struct{ kid, blob uint32 }
+
+// add reads one tree. A tree that cannot be read is left out (catOne
+// reports it).
+func (sh *treeShard) add(id string, size int64, body io.Reader) {
+	if int64(cap(sh.buf)) < size {
+		sh.buf = make([]byte, size)
+	}
+	buf := sh.buf[:size]
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return
+	}
+	hashLen := len(id) / 2
+	sh.ids = append(sh.ids, id)
+	sh.spans = append(sh.spans, treeSpan{uint32(len(sh.kids)), uint32(len(sh.blobs))})
+	// The hot loop over every entry of every tree: no calls but IndexByte.
+	for data := buf; len(data) > 0; {
+		sp := bytes.IndexByte(data, ' ')
+		if sp < 0 {
+			break
+		}
+		nul := bytes.IndexByte(data[sp:], 0)
+		if nul < 0 || sp+nul+1+hashLen > len(data) {
+			break
+		}
+		oid := data[sp+nul+1 : sp+nul+1+hashLen]
+		tree := sp == 5 && data[0] == '4'
+		gitlink := sp == 6 && data[1] == '6'
+		data = data[sp+nul+1+hashLen:]
+		switch {
+		case tree:
+			sh.kids = append(sh.kids, binary.BigEndian.Uint64(oid))
+		case !gitlink:
+			sh.blobs = append(sh.blobs, binary.BigEndian.Uint32(oid))
+		}
+	}
+}
+
+// entries are the subtree and blob prefixes of the shard's i-th tree.
+func (sh *treeShard) entries(i int) (kids []uint64, blobs []uint32) {
+	sp := sh.spans[i]
+	kEnd, bEnd := uint32(len(sh.kids)), uint32(len(sh.blobs))
+	if i+1 < len(sh.spans) {
+		kEnd, bEnd = sh.spans[i+1].kid, sh.spans[i+1].blob
+	}
+	return sh.kids[sp.kid:kEnd], sh.blobs[sp.blob:bEnd]
+}
 
 // treeChild is a subtree (ref >= 0, its index) or a blob with keys
 // (ref < 0, -(index+1) in treeGraph.blobs).
@@ -46,18 +106,13 @@ type pathBlob struct {
 	blob int32
 }
 
-// kidSpan is where a tree's subtree ids are in its reader's arena.
-type kidSpan struct {
-	arena  int32
-	off, n uint32
-}
-
-// readTrees finds the trees that hold blobs with keys. Every tree is read
-// once, keeping only the first 8 bytes of each subtree's id and whether
-// it names a blob with keys; the trees that hold keys are then found
-// bottom-up, and only those are read again, in full.
-func readTrees(ctx context.Context, src objectSource, workers int, s *objScan) (*treeGraph, error) {
-	n := len(s.trees)
+// readTrees finds the trees that hold blobs with keys (or archive errors)
+// from the shards of the first pass, and reads those again, in full.
+func readTrees(ctx context.Context, src objectSource, s *objScan) (*treeGraph, error) {
+	n := 0
+	for _, sh := range s.trees {
+		n += len(sh.ids)
+	}
 	g := &treeGraph{
 		hexIdx:   make(map[string]int32, n),
 		children: make([][]treeChild, n),
@@ -65,18 +120,21 @@ func readTrees(ctx context.Context, src objectSource, workers int, s *objScan) (
 		paths:    map[int32][]pathBlob{},
 		byPath:   map[int32]map[string]int32{},
 	}
-	for i, id := range s.trees {
-		g.hexIdx[id] = int32(i)
+	ids := make([]string, 0, n)
+	for _, sh := range s.trees {
+		for _, id := range sh.ids {
+			g.hexIdx[id] = int32(len(ids))
+			ids = append(ids, id)
+		}
 	}
 	hashLen := 20
 	if n > 0 {
-		hashLen = len(s.trees[0]) / 2
+		hashLen = len(ids[0]) / 2
 	}
-	// The blobs with keys (or archive errors), by the first 8 bytes of
-	// their ids.
-	hitBlob := map[uint64]int32{}
+	// The blobs to place, by the first 4 bytes of their ids.
 	hitFull := map[int32][]byte{}
-	blobIdx := map[string]int32{}
+	hitBlob := map[uint64]int32{}
+	hit4 := map[uint32]bool{}
 	for _, id := range s.tracked() {
 		b, err := hex.DecodeString(id)
 		if err != nil || len(b) != hashLen {
@@ -84,11 +142,11 @@ func readTrees(ctx context.Context, src objectSource, workers int, s *objScan) (
 		}
 		i := int32(len(g.blobs))
 		g.blobs = append(g.blobs, id)
-		blobIdx[id] = i
-		hitBlob[binary.BigEndian.Uint64(b)] = i
 		hitFull[i] = b
+		hitBlob[binary.BigEndian.Uint64(b)] = i
+		hit4[binary.BigEndian.Uint32(b)] = true
 	}
-	var hitBits [1 << 16 / 64]uint64 // first two bytes of the blobs with keys
+	var hitBits [1 << 16 / 64]uint64 // first two bytes of those blobs
 	for _, b := range hitFull {
 		p := uint16(b[0])<<8 | uint16(b[1])
 		hitBits[p/64] |= 1 << (p % 64)
@@ -98,114 +156,60 @@ func readTrees(ctx context.Context, src objectSource, workers int, s *objScan) (
 		return i, ok && bytes.Equal(hitFull[i], oid)
 	}
 
-	// Pass 1: every tree, compactly.
-	spans := make([]kidSpan, n)
-	direct := make([]bool, n)
-	var mu sync.Mutex
-	var arenas [][]uint64
-	err := src.read(ctx, workers, s, s.trees, func(s *objScan) catHandler {
-		mu.Lock()
-		a := int32(len(arenas))
-		arenas = append(arenas, nil)
-		mu.Unlock()
-		var arena []uint64
-		var buf []byte
-		return catHandler{
-			object: func(id, typ string, size int64, body io.Reader) error {
-				t, ok := g.hexIdx[id]
-				if !ok || typ != "tree" {
-					return nil
-				}
-				if int64(cap(buf)) < size {
-					buf = make([]byte, size)
-				}
-				buf = buf[:size]
-				if _, err := io.ReadFull(body, buf); err != nil {
-					return nil // catOne reports the object
-				}
-				off := len(arena)
-				// The hot loop of the tree pass, over every entry of
-				// every tree: no calls but IndexByte.
-				for data := buf; len(data) > 0; {
-					sp := bytes.IndexByte(data, ' ')
-					if sp < 0 {
-						break
-					}
-					nul := bytes.IndexByte(data[sp:], 0)
-					if nul < 0 || sp+nul+1+hashLen > len(data) {
-						break
-					}
-					oid := data[sp+nul+1 : sp+nul+1+hashLen]
-					tree := sp == 5 && data[0] == '4'
-					gitlink := sp == 6 && data[1] == '6'
-					data = data[sp+nul+1+hashLen:]
-					if tree {
-						arena = append(arena, binary.BigEndian.Uint64(oid))
-						continue
-					}
-					if p := uint16(oid[0])<<8 | uint16(oid[1]); hitBits[p/64]&(1<<(p%64)) == 0 || gitlink {
-						continue
-					}
-					if _, ok := isHit(oid); ok {
-						direct[t] = true
-					}
-				}
-				spans[t] = kidSpan{a, uint32(off), uint32(len(arena) - off)}
-				mu.Lock()
-				arenas[a] = arena
-				mu.Unlock()
-				return nil
-			},
-			fail: func(id string, err error) { s.fail("object "+id, err) },
-		}
-	})
-	if err != nil {
-		return g, err
-	}
-
-	// Bottom-up: a tree holds keys if it names a blob with keys or a
-	// subtree that holds keys.
+	// Bottom-up: a tree may hold keys if it names a blob with keys or a
+	// subtree that may hold keys.
 	inH := map[uint64]bool{}
 	var bits [1 << 16 / 64]uint64
 	add := func(t int) {
 		g.inH[t] = true
-		b, _ := hex.DecodeString(s.trees[t][:16])
+		b, _ := hex.DecodeString(ids[t][:16])
 		p := binary.BigEndian.Uint64(b)
 		inH[p] = true
 		bits[p&0xffff/64] |= 1 << (p & 63)
 	}
-	for t := range n {
-		if direct[t] {
-			add(t)
+	t := 0
+	for _, sh := range s.trees {
+		for i := range sh.ids {
+			_, blobs := sh.entries(i)
+			for _, p := range blobs {
+				if hi := p >> 16; hitBits[hi/64]&(1<<(hi%64)) != 0 && hit4[p] {
+					add(t)
+					break
+				}
+			}
+			t++
 		}
 	}
 	for changed := true; changed; {
 		changed = false
-		for t := range n {
-			if g.inH[t] {
-				continue
-			}
-			sp := spans[t]
-			for _, p := range arenas[sp.arena][sp.off : sp.off+sp.n] {
-				if bits[p&0xffff/64]&(1<<(p&63)) != 0 && inH[p] {
-					add(t)
-					changed = true
-					break
+		t := 0
+		for _, sh := range s.trees {
+			for i := range sh.ids {
+				if !g.inH[t] {
+					kids, _ := sh.entries(i)
+					for _, p := range kids {
+						if bits[p&0xffff/64]&(1<<(p&63)) != 0 && inH[p] {
+							add(t)
+							changed = true
+							break
+						}
+					}
 				}
+				t++
 			}
 		}
 	}
-	arenas, spans = nil, nil
+	s.trees = nil
 
 	// Pass 2: the trees that hold keys, with names.
 	var again []string
 	for t := range n {
 		if g.inH[t] {
-			again = append(again, s.trees[t])
+			again = append(again, ids[t])
 		}
 	}
 	nameIdx := map[string]int32{}
-	err = src.read(ctx, 1, s, again, func(s *objScan) catHandler {
+	err := src.read(ctx, 1, s, again, func(s *objScan) catHandler {
 		return catHandler{
 			object: func(id, typ string, size int64, body io.Reader) error {
 				t, ok := g.hexIdx[id]
