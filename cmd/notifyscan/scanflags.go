@@ -33,7 +33,7 @@ func (s *scanFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&s.verify, "verify", false, "ask the Notify API whether each key is live (signed request; the secret is never sent)")
 	s.verifyFlags.register(fs)
 	fs.StringVar(&s.failOn, "fail-on", "any", "which findings make the exit code 1: any, unknown (active or unknown), active; the last two need --verify")
-	fs.BoolVarP(&s.quiet, "quiet", "q", false, "do not print the summary line on standard error")
+	fs.BoolVarP(&s.quiet, "quiet", "q", false, "do not print the summary line and the fix hint on standard error")
 	fs.DurationVar(&s.maxKeyAge, "max-key-age", rules.DefaultMaxKeyAge, "with --verify on history: report active keys first committed longer ago than this (notify-key-not-rotated)")
 }
 
@@ -114,7 +114,7 @@ func (s *scanFlags) finish(e *env, command string, res *scanner.Result, repoOf f
 	if !s.quiet {
 		fmt.Fprintln(e.stderr, summary(command, res, s.verify))
 	}
-	if failing > 0 {
+	if failing > 0 && !s.quiet {
 		fmt.Fprintln(e.stderr, "notifyscan: hint: "+fixHint(command))
 	}
 	switch {
