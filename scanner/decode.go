@@ -38,14 +38,17 @@ const maxDecodeDepth = 3
 //
 // Decoding runs only where it can matter: one pre-check (see scan), about
 // as cheap as the plain matcher's sampling, finds the tokens long enough to
-// hold an encoded key and the zones of UTF-16 text; only those are decoded.
-// Decoded text is never longer than 1.5 times its source, and is scanned
-// again, up to maxDecodeDepth layers.
+// hold an encoded key and the zones of UTF-16 text, and the base64 filter
+// (see b64Filter) keeps the runs, and their alignments, whose decoding can
+// hold a key; only those are decoded, each once. Decoded text is never
+// longer than 1.5 times its source, and is scanned again, up to
+// maxDecodeDepth layers. Any input costs time linear in its size.
 func findEncoded(win []byte, lo, hi int, notifyContext bool, fn func(rules.Match, string)) {
 	d := decoderPool.Get().(*decoder)
 	defer decoderPool.Put(d)
 	d.seen = d.seen[:0]
-	d.scan(win, 0, notifyContext, func(s, e int, m rules.Match, enc string) {
+	d.notify = notifyContext
+	d.scan(win, 0, func(s, e int, m rules.Match, enc string) {
 		if e <= lo || e > hi {
 			return
 		}
@@ -78,25 +81,77 @@ type seenMatch struct {
 // buffer per layer, reused across candidate regions.
 type decoder struct {
 	bufs  [maxDecodeDepth][]byte
-	clean [maxDecodeDepth][]byte // base64 characters of a wrapped run
+	clean [maxDecodeDepth][]byte   // base64 characters of a wrapped run
+	segs  [maxDecodeDepth][]b64Seg // the lines of a run
 	seen  []seenMatch
+
+	notify bool                         // the window is about Notify
+	around [maxDecodeDepth]notifyRegion // where each layer's decoding came from
+}
+
+// notifyRegion is an encoded region, buf[s:e], whose surroundings give the
+// keys decoded from it their Notify context (see nearNotify). It is looked
+// at only when a legacy key needs context; found remembers the answer.
+type notifyRegion struct {
+	buf   []byte
+	s, e  int
+	found int8 // 0: not looked at yet, 1: no context, 2: context
+}
+
+// enter records that the text decoded at depth comes from buf[s:e]; a nil
+// buf gives no context (UTF-16, whose context is in the decoded text).
+func (d *decoder) enter(depth int, buf []byte, s, e int) {
+	d.around[depth] = notifyRegion{buf: buf, s: s, e: e}
+	if buf == nil {
+		d.around[depth].found = 1
+	}
+}
+
+// hasContext reports whether keys decoded at depth have Notify context from
+// outside the decoded text: the window's, or that around a region they
+// were decoded from, at any layer.
+func (d *decoder) hasContext(depth int) bool {
+	if d.notify {
+		return true
+	}
+	for k := 0; k <= depth; k++ {
+		r := &d.around[k]
+		if r.found == 0 {
+			r.found = 1
+			if nearNotify(r.buf, r.s, r.e) {
+				r.found = 2
+			}
+		}
+		if r.found == 2 {
+			return true
+		}
+	}
+	return false
 }
 
 var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
 
-// The pre-check. Every encoded key but UTF-16 is a token (a run of bytes
-// above ' ') of at least minToken bytes: a base64 run, an escaped key. The
-// scan reads one 16-byte probe every probeStride bytes, as two words whose
-// eight bytes are tested at once, and looks closer only if all sixteen are
-// token bytes: any token of minToken bytes holds a whole probe, while text
-// rarely has sixteen bytes without a space (one probe in thirteen in the Go
-// sources). The same words show any zero byte, the mark of UTF-16, whose
-// zones are then looked for in a second pass.
+// The pre-check. Every encoded key but UTF-16 is in a token (a run of bytes
+// above ' ') of at least minToken bytes, a base64 run or an escaped key, or
+// on lines of wrapped base64, 64 or 76 characters wide. The scan reads one
+// 16-byte probe every probeStride bytes, as two words whose eight bytes are
+// tested at once, and looks closer only if all sixteen are token bytes: any
+// token of minToken bytes holds a whole probe, while text rarely has sixteen
+// bytes without a space (one probe in thirteen in the Go sources). A probe
+// whose token is shorter than minLine is passed over; one in a longer token
+// brings in its line, which is read whole with bytes.IndexByte-class code
+// and the base64 filter (see b64Filter), not one byte at a time, and then
+// skipped. Only the tokens of the line that the filter passes or that hold
+// an escape, and a wrapped run the line ends, are decoded: a line of a
+// megabyte of base64 alphabet costs about as much as the plain matcher's
+// pass over it. Zones of UTF-16 text are looked for only in a buffer with a
+// zero byte.
 //
 // minToken leaves out escaped keys shorter than 91 bytes: those with fewer
 // than six escapes, whose plain pair the plain matcher reports anyway.
 const (
 	minToken    = 91 // base64 of a key is at least 97; a key with its dashes escaped at least 91 (%2D)
+	minLine     = 64 // the narrowest wrapped base64
 	probeLen    = 16
 	probeStride = minToken - probeLen + 1 // 76: even, as UTF-16 units start at even offsets
 )
@@ -117,21 +172,24 @@ func isToken(c byte) bool { return c > ' ' }
 
 // scan looks for encoded regions in buf (a window at depth 0, decoded text
 // below) and reports the keys they hold.
-func (d *decoder) scan(buf []byte, depth int, notifyContext bool, report reportFunc) {
+func (d *decoder) scan(buf []byte, depth int, report reportFunc) {
+	none := mark{-1, 0} // nothing known yet
+	mk := marks{row: none, esc: [2]mark{none, none}, zero: none}
 	var zero uint64
-	for g := 0; ; {
+	for g, done := 0, 0; ; {
 		p, z := nextProbe(buf, g)
 		zero |= z
 		if p < 0 {
 			break
 		}
-		g = max(p+probeStride, d.token(buf, p, depth, notifyContext, report))
+		done = d.probe(buf, p, done, depth, &mk, report)
+		g = max(p+probeStride, done+1) // done is not a token byte
 	}
-	if zero != 0 {
+	if zero != 0 || mk.zeros {
 		zoneEnd := 0
 		for g := 0; g+probeLen <= len(buf); g += probeStride {
 			if g >= zoneEnd && utf16Probe(word(buf, g), word(buf, g+8)) {
-				zoneEnd = d.scanUTF16(buf, g, depth, notifyContext, report)
+				zoneEnd = d.scanUTF16(buf, g, depth, report)
 			}
 		}
 	}
@@ -155,9 +213,6 @@ func utf16Probe(w0, w1 uint64) bool {
 func nextProbe(buf []byte, g int) (int, uint64) {
 	const space = lsb * 0x21
 	var zero uint64
-	if g < 0 {
-		return -1, 0
-	}
 	for ; g+probeStride+probeLen <= len(buf); g += 2 * probeStride {
 		b := buf[g : g+probeStride+probeLen : g+probeStride+probeLen]
 		w0, w1 := binary.LittleEndian.Uint64(b[0:8]), binary.LittleEndian.Uint64(b[8:16])
@@ -188,55 +243,294 @@ func tokenBytes(w uint64) uint64 {
 	return ((w &^ msb) + lsb*0x5f | w) & msb
 }
 
-// token expands the probe at buf[g:g+16], all token bytes, to its token,
-// and decodes the token if it is long enough to hold an encoded key. It
-// returns the end of what it read.
-func (d *decoder) token(buf []byte, g, depth int, notifyContext bool, report reportFunc) int {
+// probe looks at the probe buf[p:p+16], all token bytes; buf[:done] has
+// been read. It returns the end of what it read: the end of the probe's
+// token if the token is shorter than minLine; else the end of its line,
+// which it decodes what it can hold from the last probe before p that was
+// not all token bytes (or from done) on: the line before that holds no
+// token of minToken bytes that a probe has not already brought in. The
+// lines after it are read the same way, without probes, as long as they
+// start with minLine token bytes.
+func (d *decoder) probe(buf []byte, p, done, depth int, mk *marks, report reportFunc) int {
+	e, short := shortToken(buf, p)
+	if short {
+		return e
+	}
+	ls, le := max(done, p-probeStride), lineEnd(buf, e)
+	for {
+		end := d.region(buf, ls, le, depth, mk, report)
+		if end != le || le == len(buf) {
+			return end
+		}
+		if q := le + 1; q+minLine > len(buf) || !tokenBytesAll(buf[q:q+minLine]) {
+			return end
+		}
+		ls, le = le+1, lineEnd(buf, le+1+minLine)
+	}
+}
+
+// lineEnd returns the index of the first '\n' at or after i, or len(buf).
+func lineEnd(buf []byte, i int) int {
+	if j := bytes.IndexByte(buf[i:], '\n'); j >= 0 {
+		return i + j
+	}
+	return len(buf)
+}
+
+// tokenBytesAll reports whether b, minLine bytes, is all token bytes.
+func tokenBytesAll(b []byte) bool {
+	b = b[:minLine:minLine]
+	t := tokenBytes(word(b, 0)) & tokenBytes(word(b, 8)) & tokenBytes(word(b, 16)) & tokenBytes(word(b, 24)) &
+		tokenBytes(word(b, 32)) & tokenBytes(word(b, 40)) & tokenBytes(word(b, 48)) & tokenBytes(word(b, 56))
+	return t == msb
+}
+
+// shortToken reports whether the token that holds the probe buf[p:p+16] is
+// shorter than minLine bytes, and returns its end if it is, else a point
+// in it. It reads no more than minLine bytes around the probe.
+func shortToken(buf []byte, p int) (e int, short bool) {
 	n := len(buf)
-	e := g + probeLen
-	for ; e+8 <= n; e += 8 {
-		if t := tokenBytes(binary.LittleEndian.Uint64(buf[e:])); t != msb {
+	if p+minLine <= n {
+		// Most often, in text that brings probes in, minLine bytes from the
+		// probe on are all token bytes.
+		b := buf[p : p+minLine : p+minLine]
+		t := tokenBytes(word(b, 16)) & tokenBytes(word(b, 24)) & tokenBytes(word(b, 32)) &
+			tokenBytes(word(b, 40)) & tokenBytes(word(b, 48)) & tokenBytes(word(b, 56))
+		if t == msb {
+			return p + minLine, false
+		}
+	}
+	e = p + probeLen
+	for e-p < minLine {
+		if e+8 > n {
+			for e < n && isToken(buf[e]) {
+				e++
+			}
+			break
+		}
+		if t := tokenBytes(word(buf, e)); t != msb {
+			e += bits.TrailingZeros64(^t&msb) / 8
+			break
+		}
+		e += 8
+	}
+	s := p
+	for e-s < minLine {
+		if s < 8 {
+			for s > 0 && isToken(buf[s-1]) {
+				s--
+			}
+			break
+		}
+		if t := tokenBytes(word(buf, s-8)); t != msb {
+			s -= bits.LeadingZeros64(^t&msb) / 8
+			break
+		}
+		s -= 8
+	}
+	return e, e-s < minLine
+}
+
+// tokenSpan returns the token that holds buf[i], a token byte.
+func tokenSpan(buf []byte, i int) (s, e int) {
+	n := len(buf)
+	for e = i + 1; ; e += 8 {
+		if e+8 > n {
+			for e < n && isToken(buf[e]) {
+				e++
+			}
+			break
+		}
+		if t := tokenBytes(word(buf, e)); t != msb {
 			e += bits.TrailingZeros64(^t&msb) / 8
 			break
 		}
 	}
-	for e+8 > n && e < n && isToken(buf[e]) {
-		e++
-	}
-	s := g
-	for ; s >= 8; s -= 8 {
-		if t := tokenBytes(binary.LittleEndian.Uint64(buf[s-8:])); t != msb {
+	for s = i; ; s -= 8 {
+		if s < 8 {
+			for s > 0 && isToken(buf[s-1]) {
+				s--
+			}
+			break
+		}
+		if t := tokenBytes(word(buf, s-8)); t != msb {
 			s -= bits.LeadingZeros64(^t&msb) / 8
 			break
 		}
 	}
-	for s < 8 && s > 0 && isToken(buf[s-1]) {
-		s--
+	return s, e
+}
+
+// marks are a scan's cursors: the start of the next row of the scan's
+// base64 filter (scanFilter), the next escape of each kind ('%', '\\') and
+// the next zero byte. A search reads markAhead bytes past the line it is
+// for, so that lines of long tokens, one after another, are searched about
+// once, not once a line, while one such line in other text costs a
+// search of its own length and a little more.
+type marks struct {
+	row   mark
+	esc   [2]mark
+	zero  mark
+	zeros bool // a line read whole held a zero byte: look for UTF-16
+}
+
+const markAhead = 4 << 10
+
+// mark is one cursor: where the next one is, at or after where the scan
+// last looked, or at -1 if there is none before until.
+type mark struct{ at, until int }
+
+// stale reports whether m cannot tell whether buf[i:le] holds one.
+func (m mark) stale(i, le int) bool { return m.at < i && (m.at >= 0 || m.until < le) }
+
+// in reports whether m, not stale, is in buf[:le].
+func (m mark) in(le int) bool { return uint(m.at) < uint(le) }
+
+// search returns where a new search for m from i starts, and where it
+// stops, for a line that ends at le.
+func (m mark) search(buf []byte, i, le int) (int, int) {
+	if m.at < 0 {
+		i = max(i, m.until)
 	}
-	if e-s < minToken {
-		if w := e - s; (w == 64 || w == 76) && isBase64(buf[s:e]) {
-			// A line of wrapped base64: decode its whole block.
-			s = b64BlockStart(buf, s, w)
-			return max(e, d.scanBase64(buf, s, s+w, depth, notifyContext, report))
+	return i, min(len(buf), max(le, i+markAhead))
+}
+
+// nextRow returns the mark of the first row of f in buf[i:lim].
+func nextRow(f *b64Filter, buf []byte, i, lim int) mark {
+	if r := f.next(buf[:lim], i); r >= 0 {
+		return mark{r, r}
+	}
+	if lim < len(buf) {
+		lim = max(i, lim-f.n+1) // a row may start before lim and end after
+	}
+	return mark{-1, lim}
+}
+
+// nextByte returns the mark of the first c in buf[i:lim].
+func nextByte(buf []byte, i, lim int, c byte) mark {
+	if j := bytes.IndexByte(buf[i:lim], c); j >= 0 {
+		return mark{i + j, i + j}
+	}
+	return mark{-1, lim}
+}
+
+// region decodes what the line buf[ls:le] can hold: the tokens of minToken
+// bytes or more that hold a row of base64 the filter passes or an escape,
+// and a wrapped base64 run that ends the line. It returns the end of what
+// it read, past le when a wrapped run goes on over the next lines.
+func (d *decoder) region(buf []byte, ls, le, depth int, mk *marks, report reportFunc) int {
+	// A run of 64 or 76 characters that ends the line may be a line of
+	// wrapped base64.
+	t := le
+	if t > ls && buf[t-1] == '\r' {
+		t--
+	}
+	run := -1
+	for _, w := range [...]int{64, 76} {
+		if s := t - w; s >= ls && (s == 0 || b64val[buf[s-1]] < 0) && isBase64(buf[s:t]) {
+			run = s
+			break
 		}
-		return e
 	}
-	end := max(e, d.scanBase64(buf, s, e, depth, notifyContext, report))
-	d.scanPercent(buf, s, e, depth, notifyContext, report)
-	d.scanEscapes(buf, s, e, depth, notifyContext, report)
+	if !mk.zeros {
+		if mk.zero.stale(ls, le) {
+			i, lim := mk.zero.search(buf, ls, le)
+			mk.zero = nextByte(buf, i, lim, 0)
+		}
+		mk.zeros = mk.zero.in(le)
+	}
+	end := le
+	// Rows and escapes are in tokens of minToken bytes, which the run is
+	// not: when the line before it is shorter, as in a wrapped block, they
+	// are not looked for.
+	if run < 0 || run-ls >= minToken {
+		if mk.row.stale(ls, le) {
+			i, lim := mk.row.search(buf, ls, le)
+			mk.row = nextRow(scanFilter(depth), buf, i, lim)
+		}
+		if mk.row.in(le) {
+			end = d.rows(buf, le, depth, mk, report)
+		}
+		for k := range mk.esc {
+			if mk.esc[k].stale(ls, le) {
+				i, lim := mk.esc[k].search(buf, ls, le)
+				mk.esc[k] = nextEscape(buf, i, lim, escLeads[k])
+			}
+			if mk.esc[k].in(le) {
+				d.escapes(buf, le, k, depth, mk, report)
+			}
+		}
+	}
+	if run >= 0 && end == le { // else the block was read from a token above
+		s := b64BlockStart(buf, run, t-run)
+		end = max(end, d.scanBase64(buf, s, s+t-run, depth, report))
+	}
 	return end
 }
 
-// decoded matches dec, a decoding of part of buf, and reports what it holds,
-// at its spans in buf as given by span. Keys in decoded text need the same
-// Notify context as plain ones: ctx is the caller's notifyContext or
-// context in buf around the encoded region (see regionContext). When
-// changed is not nil, a match is reported only if changed says its encoded
-// span holds an escape (so a plain key inside an escaped region is left to
-// the plain matcher).
-func (d *decoder) decoded(dec []byte, depth int, ctx bool, enc func(s, e int) string,
+// escLeads are the first bytes of the escapes marks.esc look for.
+var escLeads = [2]byte{'%', '\\'}
+
+// rows decodes the tokens of minToken bytes or more that hold a row, from
+// mk.row to le. It returns the end of what it read.
+func (d *decoder) rows(buf []byte, le, depth int, mk *marks, report reportFunc) int {
+	end := le
+	for mk.row.in(le) {
+		s, e := tokenSpan(buf, mk.row.at)
+		if e-s >= minToken {
+			end = max(end, d.scanBase64(buf, s, e, depth, report))
+		}
+		mk.row = nextRow(scanFilter(depth), buf, e, min(len(buf), max(le, e+markAhead)))
+	}
+	return end
+}
+
+// escapes decodes the tokens of minToken bytes or more that hold an escape
+// that starts with escLeads[k], from mk.esc[k] to le.
+func (d *decoder) escapes(buf []byte, le, k, depth int, mk *marks, report reportFunc) {
+	for mk.esc[k].in(le) {
+		s, e := tokenSpan(buf, mk.esc[k].at)
+		if e-s >= minToken {
+			if k == 0 {
+				d.scanPercent(buf, s, e, depth, report)
+			} else {
+				d.scanEscapes(buf, s, e, depth, report)
+			}
+		}
+		mk.esc[k] = nextEscape(buf, e, min(len(buf), max(le, e+markAhead)), escLeads[k])
+	}
+}
+
+// nextEscape returns the mark of the first escape in buf[i:lim] that starts
+// with lead, '%' or '\\'.
+func nextEscape(buf []byte, i, lim int, lead byte) mark {
+	for i < lim {
+		j := bytes.IndexByte(buf[i:lim], lead)
+		if j < 0 {
+			break
+		}
+		i += j
+		if lead == '%' && isPercent(buf, i) || lead == '\\' && isStringEscape(buf, i) {
+			return mark{i, i}
+		}
+		i++
+	}
+	return mark{-1, lim}
+}
+
+// decoded matches dec, a decoding of part of buf made at depth, and reports
+// what it holds, at its spans in buf as given by span. Keys in decoded text
+// need the same Notify context as plain ones: in the decoded text, or
+// around the regions it was decoded from (see hasContext). When changed is
+// not nil, a match is reported only if changed says its encoded span holds
+// an escape (so a plain key inside an escaped region is left to the plain
+// matcher).
+func (d *decoder) decoded(dec []byte, depth int, enc func(s, e int) string,
 	span func(ds, de int) (int, int), changed func(s, e, ds, de int) bool, report reportFunc) {
-	rules.Find(dec, ctx, func(m rules.Match) bool {
+	rules.Find(dec, true, func(m rules.Match) bool {
+		if m.Rule == rules.LegacyKeyRule && !nearNotify(dec, m.Start, m.End) && !d.hasContext(depth) {
+			return true
+		}
 		ms, me := span(m.Start, m.End)
 		if changed == nil || changed(ms, me, m.Start, m.End) {
 			report(ms, me, m, enc(ms, me))
@@ -246,17 +540,12 @@ func (d *decoder) decoded(dec []byte, depth int, ctx bool, enc func(s, e int) st
 	if depth+1 >= maxDecodeDepth {
 		return
 	}
-	d.scan(dec, depth+1, ctx, func(ds, de int, m rules.Match, inner string) {
+	d.scan(dec, depth+1, func(ds, de int, m rules.Match, inner string) {
 		ms, me := span(ds, de)
 		if changed == nil || changed(ms, me, ds, de) {
 			report(ms, me, m, enc(ms, me)+"+"+inner)
 		}
 	})
-}
-
-// regionContext is the Notify context for keys encoded in buf[s:e].
-func regionContext(notifyContext bool, buf []byte, s, e int) bool {
-	return notifyContext || nearNotify(buf, s, e)
 }
 
 // nearNotify reports whether "notif" (any case) or "gcntfy" stands within

@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -162,5 +163,74 @@ func BenchmarkScanTree(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// worstCase is an input built to make the decoders work: long runs of the
+// base64 alphabet, hex, UTF-16, escapes, minified code. bound is the most
+// decoding may cost, as a ratio of CPU time with decoding on to off: the
+// measured ratio with room for a busy machine. Text dense with escapes must
+// be decoded whole (a key may be in it); everything else is mostly passed
+// over by the pre-check and the base64 filter.
+type worstCase struct {
+	name  string
+	data  []byte
+	bound float64
+}
+
+// worstCases builds each worst case, n bytes long.
+func worstCases(n int) []worstCase {
+	r := rand.New(rand.NewPCG(9, 10))
+	const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	fill := func(line func(*bytes.Buffer)) []byte {
+		var b bytes.Buffer
+		b.Grow(n + 64<<10)
+		for b.Len() < n {
+			line(&b)
+		}
+		return b.Bytes()[:n]
+	}
+	repeat := func(s string, sep string) []byte {
+		return fill(func(b *bytes.Buffer) { b.WriteString(s); b.WriteString(sep) })
+	}
+	random := func(alphabet string, width int) []byte {
+		return fill(func(b *bytes.Buffer) {
+			for range width {
+				b.WriteByte(alphabet[r.IntN(len(alphabet))])
+			}
+			b.WriteByte('\n')
+		})
+	}
+	text := sourceText(n/2 + 1)
+	return []worstCase{
+		{"base64 alphabet, lines of 100", repeat(strings.Repeat("x", 100), "\n"), 6},
+		{"base64 alphabet, lines of 1000", repeat(strings.Repeat("x", 1000), "\n"), 3.5},
+		{"base64 alphabet, lines of 76", repeat(strings.Repeat("x", 76), "\n"), 6},
+		{"base64 alphabet, one line", bytes.Repeat([]byte("x"), n), 3},
+		{"base64 of zeros, lines of 1000", repeat(strings.Repeat("A", 1000), "\n"), 3.5},
+		{"random base64, lines of 1000", random(b64Alphabet, 1000), 4},
+		{"random base64, wrapped at 76", random(b64Alphabet, 76), 5},
+		{"random hex, lines of 1000", random("0123456789abcdef", 1000), 3},
+		{"UTF-16 text", utf16Bytes(string(text), false, true)[:n], 5},
+		{"UTF-16 units of hex", bytes.Repeat([]byte("a\x00b\x00"), n/4), 3},
+		{"percent escapes", repeat(strings.Repeat("%41", 300), "\n"), 12},
+		{"percent-escaped dashes", repeat(strings.Repeat("a%2D", 300), "\n"), 15},
+		{"JSON escapes", repeat(strings.Repeat(`\u0041`, 300), "\n"), 12},
+		{"minified JavaScript", repeat(`var a="\u00e9t\u00e9",u="/x?q=%20";function f(b){return b.c+a+u}`, ""), 3},
+		// Base64 of text is decoded (the filter cannot tell it from base64
+		// of base64), and the text it decodes to is scanned again.
+		{"base64 of text, lines of 1000", fill(func(b *bytes.Buffer) {
+			i := r.IntN(len(text) - 750)
+			b.WriteString(base64.StdEncoding.EncodeToString(text[i : i+750]))
+			b.WriteByte('\n')
+		}), 5},
+	}
+}
+
+// BenchmarkScanWorst scans each worst case with decoding off and on.
+func BenchmarkScanWorst(b *testing.B) {
+	for _, c := range worstCases(16 << 20) {
+		b.Run(c.name+"/NoDecode", func(b *testing.B) { benchScan(b, c.data, false) })
+		b.Run(c.name+"/Decode", func(b *testing.B) { benchScan(b, c.data, true) })
 	}
 }

@@ -7,6 +7,8 @@ package scanner
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -76,5 +78,36 @@ func TestDecodeCost(t *testing.T) {
 	}
 	if tree > 1.5 { // a regression guard: see the logged ratio for the figure
 		t.Errorf("decoding costs %.0f%% on a tree of plain text", 100*(tree-1))
+	}
+}
+
+// TestDecodeWorstCases checks that no input makes decoding expensive: each
+// worst case for the decoders (long runs of base64 alphabet, hex, UTF-16,
+// escapes, minified code), 64 MiB of it in one file, is scanned with
+// decoding on in at most its bound times the CPU time of the scan with
+// decoding off, reading the file as notifyscan dir does. Before the base64
+// filter, lines of base64 alphabet cost decoding 20 to 100 times.
+func TestDecodeWorstCases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing")
+	}
+	const size = 64 << 20
+	for _, c := range worstCases(size) {
+		root := t.TempDir()
+		if err := os.WriteFile(filepath.Join(root, "input"), c.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		off, on := costRatio(3, func(nd bool) {
+			if _, err := ScanPaths(context.Background(), []string{root}, nil, Options{Concurrency: 1, NoDecode: nd}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		ratio := float64(on) / float64(off)
+		t.Logf("%-32s decode off %5.0f MB/s, on %5.0f MB/s of CPU time, ratio %5.2f (bound %g)",
+			c.name, size/off.Seconds()/1e6, size/on.Seconds()/1e6, ratio, c.bound)
+		if ratio > c.bound {
+			t.Errorf("%s: decoding costs %.1f times the plain scan, more than %g", c.name, ratio, c.bound)
+		}
+		os.RemoveAll(root)
 	}
 }

@@ -2,6 +2,8 @@ package scanner
 
 import (
 	"bytes"
+	"slices"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -136,14 +138,14 @@ func isStringEscape(src []byte, i int) bool {
 }
 
 // scanPercent decodes the token buf[ts:te] if it holds a percent escape.
-func (d *decoder) scanPercent(buf []byte, ts, te, depth int, notifyContext bool, report reportFunc) {
-	d.scanEscaped(buf, ts, te, '%', isPercent, percentStep, func(int, int) string { return EncPercent }, depth, notifyContext, report)
+func (d *decoder) scanPercent(buf []byte, ts, te, depth int, report reportFunc) {
+	d.scanEscaped(buf, ts, te, '%', isPercent, percentStep, percentDecode, func(int, int) string { return EncPercent }, depth, report)
 }
 
 // scanEscapes decodes the token buf[ts:te] if it holds a \u or \x escape.
 // The encoding is "js-escape" when the key's text uses \x or \u{...}, else
 // "json-escape".
-func (d *decoder) scanEscapes(buf []byte, ts, te, depth int, notifyContext bool, report reportFunc) {
+func (d *decoder) scanEscapes(buf []byte, ts, te, depth int, report reportFunc) {
 	enc := func(s, e int) string {
 		t := buf[s:e]
 		if bytes.Contains(t, []byte(`\x`)) || bytes.Contains(t, []byte(`\u{`)) {
@@ -151,14 +153,14 @@ func (d *decoder) scanEscapes(buf []byte, ts, te, depth int, notifyContext bool,
 		}
 		return EncJSON
 	}
-	d.scanEscaped(buf, ts, te, '\\', isStringEscape, stringStep, enc, depth, notifyContext, report)
+	d.scanEscaped(buf, ts, te, '\\', isStringEscape, stringStep, stringDecode, enc, depth, report)
 }
 
 // scanEscaped decodes the token buf[ts:te], in pieces of at most
 // maxEscapeRegion bytes, if it holds an escape that starts with lead. A
 // match counts only if its encoded text holds an escape.
 func (d *decoder) scanEscaped(buf []byte, ts, te int, lead byte, isEscape func([]byte, int) bool, step escapeStep,
-	enc func(s, e int) string, depth int, notifyContext bool, report reportFunc) {
+	decode func(dst, src []byte) []byte, enc func(s, e int) string, depth int, report reportFunc) {
 	first := -1
 	for i := ts; i < te; {
 		j := bytes.IndexByte(buf[i:te], lead)
@@ -179,22 +181,72 @@ func (d *decoder) scanEscaped(buf []byte, ts, te int, lead byte, isEscape func([
 	for s := max(ts, first-escapeReach); s < te; s += maxEscapeRegion - escapeReach {
 		e := min(te, s+maxEscapeRegion)
 		src := buf[s:e]
-		dec := d.bufs[depth][:0]
-		for k := 0; k < len(src); {
-			var w int
-			dec, w = step(dec, src, k)
-			k += w
-		}
+		dec := decode(d.bufs[depth][:0], src)
 		d.bufs[depth] = dec
 		span := func(ds, de int) (int, int) {
 			return s + escapeOffset(src, step, ds), s + escapeOffset(src, step, de)
 		}
 		changed := func(ms, me, ds, de int) bool { return me-ms != de-ds }
-		d.decoded(dec, depth, regionContext(notifyContext, buf, s, e), enc, span, changed, report)
+		d.enter(depth, buf, s, e)
+		d.decoded(dec, depth, enc, span, changed, report)
 		if e == te {
 			return
 		}
 	}
+}
+
+// percentDecode appends src with its percent escapes decoded to dst, as
+// percentStep does one unit at a time. Decoding never lengthens text.
+func percentDecode(dst, src []byte) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, len(src))[:n+len(src)]
+	out, j := dst[n:], 0
+	for i := 0; i < len(src) && j < len(out); i++ {
+		c := src[i]
+		if c == '%' && i+2 < len(src) {
+			if h, l := hexVal[src[i+1]], hexVal[src[i+2]]; h|l >= 0 {
+				c = byte(h)<<4 | byte(l)
+				i += 2
+			}
+		}
+		out[j] = c
+		j++
+	}
+	return dst[:n+j]
+}
+
+// stringDecode appends src with its string escapes decoded to dst, as
+// stringStep does one unit at a time; \uXXXX outside surrogates, the common
+// escape, is read here, the others by stringStep.
+func stringDecode(dst, src []byte) []byte {
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		if i+5 < len(src) && src[i+1] == 'u' {
+			u := src[i+2 : i+6 : i+6]
+			if h0, h1, h2, h3 := hexVal[u[0]], hexVal[u[1]], hexVal[u[2]], hexVal[u[3]]; h0|h1|h2|h3 >= 0 {
+				r := rune(h0)<<12 | rune(h1)<<8 | rune(h2)<<4 | rune(h3)
+				if r < utf8.RuneSelf {
+					dst = append(dst, byte(r))
+					i += 6
+					continue
+				}
+				if !utf16.IsSurrogate(r) {
+					dst = utf8.AppendRune(dst, r)
+					i += 6
+					continue
+				}
+			}
+		}
+		var w int
+		dst, w = stringStep(dst, src, i)
+		i += w
+	}
+	return dst
 }
 
 // escapeOffset is the offset in src of the unit whose decoding starts at

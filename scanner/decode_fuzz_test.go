@@ -111,8 +111,8 @@ func FuzzDecoders(f *testing.F) {
 	f.Add(utf16Bytes(strings.Repeat("héllo wörld ", 30), false, true))
 	f.Add(append([]byte{0xd8, 0x00, 0xd8}, utf16Bytes(strings.Repeat("x", 200), true, false)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d := new(decoder)
-		d.scan(data, 0, true, func(s, e int, m rules.Match, enc string) {
+		d := &decoder{notify: true}
+		d.scan(data, 0, func(s, e int, m rules.Match, enc string) {
 			if s < 0 || e > len(data) || s >= e || enc == "" {
 				t.Fatalf("span %d-%d of %d, %q", s, e, len(data), enc)
 			}
@@ -122,6 +122,7 @@ func FuzzDecoders(f *testing.F) {
 				t.Fatalf("layer %d decoded into %d bytes from %d", i, cap(d.bufs[i]), len(data))
 			}
 		}
+		checkEscapeDecoders(t, data)
 	})
 }
 
