@@ -138,20 +138,20 @@ var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
 // tested at once, and looks closer only if all sixteen are token bytes: any
 // token of minToken bytes holds a whole probe, while text rarely has sixteen
 // bytes without a space (one probe in thirteen in the Go sources). A probe
-// whose token is shorter than minLine is passed over; one in a longer token
-// brings in its line, which is read whole with bytes.IndexByte-class code
-// and the base64 filter (see b64Filter), not one byte at a time, and then
-// skipped. Only the tokens of the line that the filter passes or that hold
-// an escape, and a wrapped run the line ends, are decoded: a line of a
-// megabyte of base64 alphabet costs about as much as the plain matcher's
-// pass over it. Zones of UTF-16 text are looked for only in a buffer with a
-// zero byte.
+// in a shorter token is passed over, unless the token is a line of wrapped
+// base64; one in a token of minToken bytes brings in its line, which is
+// read whole with bytes.IndexByte-class code and the base64 filter (see
+// b64Filter), not one byte at a time, and then skipped. Only the tokens of
+// the line that the filter passes or that hold an escape, and a wrapped run
+// the line ends, are decoded: a line of a megabyte of base64 alphabet costs
+// about as much as the plain matcher's pass over it. Zones of UTF-16 text
+// are looked for where a probe or a line read whole has a zero byte.
 //
 // minToken leaves out escaped keys shorter than 91 bytes: those with fewer
 // than six escapes, whose plain pair the plain matcher reports anyway.
 const (
 	minToken    = 91 // base64 of a key is at least 97; a key with its dashes escaped at least 91 (%2D)
-	minLine     = 64 // the narrowest wrapped base64
+	minLine     = 64 // the narrowest line of wrapped base64
 	probeLen    = 16
 	probeStride = minToken - probeLen + 1 // 76: even, as UTF-16 units start at even offsets
 )
@@ -182,7 +182,13 @@ func (d *decoder) scan(buf []byte, depth int, report reportFunc) {
 		if p < 0 {
 			break
 		}
-		done = d.probe(buf, p, done, depth, &mk, report)
+		if s, e, long := probeToken(buf, p); long {
+			done = d.lines(buf, max(done, p-probeStride), e, depth, &mk, report)
+		} else if w := e - s; (w == 64 || w == 76) && isBase64(buf[s:e]) {
+			done = d.block(buf, s, e, e, depth, report) // a line of wrapped base64
+		} else {
+			done = e
+		}
 		g = max(p+probeStride, done+1) // done is not a token byte
 	}
 	if zero != 0 || mk.zeros {
@@ -243,26 +249,23 @@ func tokenBytes(w uint64) uint64 {
 	return ((w &^ msb) + lsb*0x5f | w) & msb
 }
 
-// probe looks at the probe buf[p:p+16], all token bytes; buf[:done] has
-// been read. It returns the end of what it read: the end of the probe's
-// token if the token is shorter than minLine; else the end of its line,
-// which it decodes what it can hold from the last probe before p that was
-// not all token bytes (or from done) on: the line before that holds no
-// token of minToken bytes that a probe has not already brought in. The
-// lines after it are read the same way, without probes, as long as they
-// start with minLine token bytes.
-func (d *decoder) probe(buf []byte, p, done, depth int, mk *marks, report reportFunc) int {
-	e, short := shortToken(buf, p)
-	if short {
-		return e
-	}
-	ls, le := max(done, p-probeStride), lineEnd(buf, e)
+// lines decodes what the line that holds buf[e-1], a token byte, can hold
+// from ls on, and the lines after it as long as they start with minLine
+// token bytes. It returns the end of what it read.
+//
+// The scan calls it for a token of minToken bytes or more, which the probe
+// at p found, with ls the last probe before p that was not all token bytes
+// (or done): the line before that holds no token of minToken bytes that a
+// probe has not already brought in. A shorter token can only be a line of
+// wrapped base64, which the scan decodes itself.
+func (d *decoder) lines(buf []byte, ls, e, depth int, mk *marks, report reportFunc) int {
+	le := lineEnd(buf, e)
 	for {
 		end := d.region(buf, ls, le, depth, mk, report)
 		if end != le || le == len(buf) {
 			return end
 		}
-		if q := le + 1; q+minLine > len(buf) || !tokenBytesAll(buf[q:q+minLine]) {
+		if q := le + 1; q+minLine > len(buf) || !allTokenBytes(buf[q:q+minLine]) {
 			return end
 		}
 		ls, le = le+1, lineEnd(buf, le+1+minLine)
@@ -277,31 +280,20 @@ func lineEnd(buf []byte, i int) int {
 	return len(buf)
 }
 
-// tokenBytesAll reports whether b, minLine bytes, is all token bytes.
-func tokenBytesAll(b []byte) bool {
+// allTokenBytes reports whether b, minLine bytes, is all token bytes.
+func allTokenBytes(b []byte) bool {
 	b = b[:minLine:minLine]
 	t := tokenBytes(word(b, 0)) & tokenBytes(word(b, 8)) & tokenBytes(word(b, 16)) & tokenBytes(word(b, 24)) &
 		tokenBytes(word(b, 32)) & tokenBytes(word(b, 40)) & tokenBytes(word(b, 48)) & tokenBytes(word(b, 56))
 	return t == msb
 }
 
-// shortToken reports whether the token that holds the probe buf[p:p+16] is
-// shorter than minLine bytes, and returns its end if it is, else a point
-// in it. It reads no more than minLine bytes around the probe.
-func shortToken(buf []byte, p int) (e int, short bool) {
+// probeToken returns the token that holds the probe buf[p:p+16] if it is
+// shorter than minToken bytes; else long is true, and s and e only mark
+// bytes of it. It reads no more than minToken bytes around the probe.
+func probeToken(buf []byte, p int) (s, e int, long bool) {
 	n := len(buf)
-	if p+minLine <= n {
-		// Most often, in text that brings probes in, minLine bytes from the
-		// probe on are all token bytes.
-		b := buf[p : p+minLine : p+minLine]
-		t := tokenBytes(word(b, 16)) & tokenBytes(word(b, 24)) & tokenBytes(word(b, 32)) &
-			tokenBytes(word(b, 40)) & tokenBytes(word(b, 48)) & tokenBytes(word(b, 56))
-		if t == msb {
-			return p + minLine, false
-		}
-	}
-	e = p + probeLen
-	for e-p < minLine {
+	for e = p + probeLen; e-p < minToken; e += 8 {
 		if e+8 > n {
 			for e < n && isToken(buf[e]) {
 				e++
@@ -312,10 +304,8 @@ func shortToken(buf []byte, p int) (e int, short bool) {
 			e += bits.TrailingZeros64(^t&msb) / 8
 			break
 		}
-		e += 8
 	}
-	s := p
-	for e-s < minLine {
+	for s = p; e-s < minToken; s -= 8 {
 		if s < 8 {
 			for s > 0 && isToken(buf[s-1]) {
 				s--
@@ -326,9 +316,8 @@ func shortToken(buf []byte, p int) (e int, short bool) {
 			s -= bits.LeadingZeros64(^t&msb) / 8
 			break
 		}
-		s -= 8
 	}
-	return e, e-s < minLine
+	return s, e, e-s >= minToken
 }
 
 // tokenSpan returns the token that holds buf[i], a token byte.
@@ -419,19 +408,6 @@ func nextByte(buf []byte, i, lim int, c byte) mark {
 // and a wrapped base64 run that ends the line. It returns the end of what
 // it read, past le when a wrapped run goes on over the next lines.
 func (d *decoder) region(buf []byte, ls, le, depth int, mk *marks, report reportFunc) int {
-	// A run of 64 or 76 characters that ends the line may be a line of
-	// wrapped base64.
-	t := le
-	if t > ls && buf[t-1] == '\r' {
-		t--
-	}
-	run := -1
-	for _, w := range [...]int{64, 76} {
-		if s := t - w; s >= ls && (s == 0 || b64val[buf[s-1]] < 0) && isBase64(buf[s:t]) {
-			run = s
-			break
-		}
-	}
 	if !mk.zeros {
 		if mk.zero.stale(ls, le) {
 			i, lim := mk.zero.search(buf, ls, le)
@@ -439,11 +415,12 @@ func (d *decoder) region(buf []byte, ls, le, depth int, mk *marks, report report
 		}
 		mk.zeros = mk.zero.in(le)
 	}
-	end := le
-	// Rows and escapes are in tokens of minToken bytes, which the run is
-	// not: when the line before it is shorter, as in a wrapped block, they
-	// are not looked for.
+	// Rows and escapes are in tokens of minToken bytes, which a run of
+	// wrapped base64 is not: when the line is no more than such a run and
+	// what comes before it is shorter, they are not looked for.
+	run, t := trailingRun(buf, ls, le)
 	if run < 0 || run-ls >= minToken {
+		end := le
 		if mk.row.stale(ls, le) {
 			i, lim := mk.row.search(buf, ls, le)
 			mk.row = nextRow(scanFilter(depth), buf, i, lim)
@@ -460,12 +437,41 @@ func (d *decoder) region(buf []byte, ls, le, depth int, mk *marks, report report
 				d.escapes(buf, le, k, depth, mk, report)
 			}
 		}
+		if end > le {
+			return end // a wrapped run was read from a token above
+		}
 	}
-	if run >= 0 && end == le { // else the block was read from a token above
-		s := b64BlockStart(buf, run, t-run)
-		end = max(end, d.scanBase64(buf, s, s+t-run, depth, report))
+	if run < 0 {
+		return le
 	}
-	return end
+	return d.block(buf, run, t, le, depth, report)
+}
+
+// trailingRun returns the start and end of the run of 64 or 76 base64
+// characters that ends the line buf[ls:le] (before a '\r'); run is -1 if
+// there is none.
+func trailingRun(buf []byte, ls, le int) (run, t int) {
+	t = le
+	if t > ls && buf[t-1] == '\r' {
+		t--
+	}
+	if t <= ls || b64val[buf[t-1]] < 0 {
+		return -1, t // the line does not end with base64, most often
+	}
+	for w := 64; w <= 76; w += 76 - 64 {
+		if s := t - w; s >= ls && (s == 0 || b64val[buf[s-1]] < 0) && isBase64(buf[s:t]) {
+			return s, t
+		}
+	}
+	return -1, t
+}
+
+// block decodes the wrapped base64 block one of whose lines is buf[run:t],
+// on the line that ends at le. It returns the end of what it read: le or
+// the block's end.
+func (d *decoder) block(buf []byte, run, t, le, depth int, report reportFunc) int {
+	s := b64BlockStart(buf, run, t-run)
+	return max(le, d.scanBase64(buf, s, s+t-run, depth, report))
 }
 
 // escLeads are the first bytes of the escapes marks.esc look for.

@@ -126,11 +126,12 @@ func b64Bytes(w uint64) uint64 {
 
 // isBase64 reports whether b is all base64 characters.
 func isBase64(b []byte) bool {
-	var v int8
 	for _, c := range b {
-		v |= b64val[c] // -1 sets the sign bit
+		if b64val[c] < 0 {
+			return false
+		}
 	}
-	return v >= 0
+	return true
 }
 
 // b64BlockStart returns the start of the first line of the wrapped block

@@ -203,16 +203,16 @@ func worstCases(n int) []worstCase {
 	}
 	text := sourceText(n/2 + 1)
 	return []worstCase{
-		{"base64 alphabet, lines of 100", repeat(strings.Repeat("x", 100), "\n"), 6},
+		{"base64 alphabet, lines of 100", repeat(strings.Repeat("x", 100), "\n"), 8},
 		{"base64 alphabet, lines of 1000", repeat(strings.Repeat("x", 1000), "\n"), 3.5},
-		{"base64 alphabet, lines of 76", repeat(strings.Repeat("x", 76), "\n"), 6},
+		{"base64 alphabet, lines of 76", repeat(strings.Repeat("x", 76), "\n"), 7},
 		{"base64 alphabet, one line", bytes.Repeat([]byte("x"), n), 3},
 		{"base64 of zeros, lines of 1000", repeat(strings.Repeat("A", 1000), "\n"), 3.5},
 		{"random base64, lines of 1000", random(b64Alphabet, 1000), 4},
-		{"random base64, wrapped at 76", random(b64Alphabet, 76), 5},
-		{"random hex, lines of 1000", random("0123456789abcdef", 1000), 3},
-		{"UTF-16 text", utf16Bytes(string(text), false, true)[:n], 5},
-		{"UTF-16 units of hex", bytes.Repeat([]byte("a\x00b\x00"), n/4), 3},
+		{"random base64, wrapped at 76", random(b64Alphabet, 76), 6},
+		{"random hex, lines of 1000", random("0123456789abcdef", 1000), 4},
+		{"UTF-16 text", utf16Bytes(string(text), false, true)[:n], 6},
+		{"UTF-16 units of hex", bytes.Repeat([]byte("a\x00b\x00"), n/4), 4},
 		{"percent escapes", repeat(strings.Repeat("%41", 300), "\n"), 12},
 		{"percent-escaped dashes", repeat(strings.Repeat("a%2D", 300), "\n"), 15},
 		{"JSON escapes", repeat(strings.Repeat(`\u0041`, 300), "\n"), 12},
