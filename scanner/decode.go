@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"math/bits"
 	"sync"
 
@@ -292,62 +293,50 @@ func allTokenBytes(b []byte) bool {
 // shorter than minToken bytes; else long is true, and s and e only mark
 // bytes of it. It reads no more than minToken bytes around the probe.
 func probeToken(buf []byte, p int) (s, e int, long bool) {
-	n := len(buf)
-	for e = p + probeLen; e-p < minToken; e += 8 {
-		if e+8 > n {
-			for e < n && isToken(buf[e]) {
-				e++
-			}
-			break
-		}
-		if t := tokenBytes(word(buf, e)); t != msb {
-			e += bits.TrailingZeros64(^t&msb) / 8
-			break
-		}
-	}
-	for s = p; e-s < minToken; s -= 8 {
-		if s < 8 {
-			for s > 0 && isToken(buf[s-1]) {
-				s--
-			}
-			break
-		}
-		if t := tokenBytes(word(buf, s-8)); t != msb {
-			s -= bits.LeadingZeros64(^t&msb) / 8
-			break
-		}
-	}
+	e = tokenRight(buf, p+probeLen, p+minToken)
+	s = tokenLeft(buf, p, e-minToken)
 	return s, e, e-s >= minToken
 }
 
 // tokenSpan returns the token that holds buf[i], a token byte.
 func tokenSpan(buf []byte, i int) (s, e int) {
+	e = tokenRight(buf, i+1, math.MaxInt)
+	return tokenLeft(buf, i, math.MinInt), e
+}
+
+// tokenRight moves e right over token bytes, eight at a time, and stops at
+// the first other byte or once e reaches limit.
+func tokenRight(buf []byte, e, limit int) int {
 	n := len(buf)
-	for e = i + 1; ; e += 8 {
+	for ; e < limit; e += 8 {
 		if e+8 > n {
 			for e < n && isToken(buf[e]) {
 				e++
 			}
-			break
+			return e
 		}
 		if t := tokenBytes(word(buf, e)); t != msb {
-			e += bits.TrailingZeros64(^t&msb) / 8
-			break
+			return e + bits.TrailingZeros64(^t&msb)/8
 		}
 	}
-	for s = i; ; s -= 8 {
+	return e
+}
+
+// tokenLeft moves s left over token bytes, eight at a time, and stops after
+// the first other byte or once s is at or below limit.
+func tokenLeft(buf []byte, s, limit int) int {
+	for ; s > limit; s -= 8 {
 		if s < 8 {
 			for s > 0 && isToken(buf[s-1]) {
 				s--
 			}
-			break
+			return s
 		}
 		if t := tokenBytes(word(buf, s-8)); t != msb {
-			s -= bits.LeadingZeros64(^t&msb) / 8
-			break
+			return s - bits.LeadingZeros64(^t&msb)/8
 		}
 	}
-	return s, e
+	return s
 }
 
 // marks are a scan's cursors: the start of the next row of the scan's
