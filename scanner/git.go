@@ -90,10 +90,13 @@ var (
 // and Stats.Bytes count every object read (in a full scan, unreachable
 // ones too); Stats.Commits counts the commits scanned.
 //
-// How: git cat-file lists the names in the object store without reading
-// an object; one `git cat-file --batch` process per worker reads every
-// object in pack order, streaming each blob into the matcher (a blob of any
-// size uses one window buffer) and keeping a few bytes of each tree entry.
+// How: packs are read in-process (mapped, each entry inflated once, every
+// delta applied to its base while the base is in hand, see pack.go), in
+// parallel by delta tree; loose objects, and what that reader leaves (a
+// damaged entry, a very large object), are read by `git cat-file --batch`
+// processes, one per worker, which report what cannot be read. Each blob
+// streams into the matcher (a blob of any size uses one window buffer)
+// and a few bytes of each tree entry are kept.
 // When some blob holds a key, those bytes give the trees that may hold it,
 // which are read again with their names, and the commit graph from the
 // same pass gives introductions, refs and HEAD.
@@ -149,12 +152,6 @@ type objectSource interface {
 }
 
 func (r *gitRepo) name() string { return r.arg }
-
-func (r *gitRepo) readAll(ctx context.Context, workers int, s *objScan) error {
-	return r.readObjects(ctx, workers, s, func(ctx context.Context, out chan<- catBatch) error {
-		return r.listObjects(ctx, s, out)
-	}, nil)
-}
 
 func (r *gitRepo) missing(ctx context.Context, ids []string) ([]string, error) {
 	out, err := r.output(ctx, strings.NewReader(strings.Join(ids, "\n")+"\n"), "cat-file", "--batch-check=%(objectname)")

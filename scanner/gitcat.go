@@ -14,7 +14,8 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// The blob-reading hot path: objects are read by long-lived
+// Reading objects through git: what the pack reader (pack.go) does not
+// read, and every object of a range or staged scan, is read by long-lived
 // `git cat-file --batch` processes, one per worker, each fed batches of
 // object ids pulled from a shared queue (so a worker stuck on a big blob
 // does not hold up the others) and each streaming its objects straight

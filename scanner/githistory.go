@@ -312,9 +312,10 @@ func parseIdent(v []byte) (name, email string, when int64, date string) {
 	return name, email, when, date
 }
 
-// listObjects sends every object in the object store, in pack order, as
-// batches. Only names are listed: git then reads no object to list it.
-func (r *gitRepo) listObjects(ctx context.Context, s *objScan, out chan<- catBatch) error {
+// listObjects sends every object in the object store that skip does not
+// accept (skip may be nil), in pack order, as batches. Only names are
+// listed: git then reads no object to list it.
+func (r *gitRepo) listObjects(ctx context.Context, skip func(id string) bool, out chan<- catBatch) error {
 	var b catBatch
 	flush := func() error {
 		if len(b) == 0 {
@@ -340,6 +341,9 @@ func (r *gitRepo) listObjects(ctx context.Context, s *objScan, out chan<- catBat
 			id := string(bytes.TrimSpace(line))
 			if !hexOID(id) {
 				return fmt.Errorf("git cat-file: unexpected line %.80q", line)
+			}
+			if skip != nil && skip(id) {
+				continue
 			}
 			if b = append(b, id); len(b) >= batchObjects {
 				if err := flush(); err != nil {
