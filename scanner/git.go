@@ -101,8 +101,8 @@ var (
 // which are read again with their names, and the commit graph from the
 // same pass gives introductions, refs and HEAD.
 // The git program is used when it is on PATH; without it, a full scan
-// reads the repository with go-git (slower, one object at a time, older
-// stashes not included) and ranges are refused.
+// reads loose objects, refs and trees with go-git (older stashes not
+// included) and ranges are refused.
 func ScanGit(ctx context.Context, repo string, opts GitOptions) (*Result, error) {
 	bin := gitBinary()
 	if bin == "" {

@@ -19,14 +19,17 @@ import (
 )
 
 // goGitRepo is the full scan's way into a repository when there is no git
-// binary: go-git, one object at a time. It finds what the git path finds,
-// more slowly (go-git reads blobs about half as fast as git, and this path
-// does not read in parallel). Ranges and staged scans need git.
+// binary. It finds what the git path finds: packs are read in-process as
+// with git, loose objects and the rest one at a time with go-git (which
+// reads a packed blob about half as fast as git). Ranges and staged scans
+// need git.
 type goGitRepo struct {
 	arg  string
 	repo *git.Repository
 	objs storer.EncodedObjectStorer
 	top  string // work tree root; "" for a bare repository
+	// objDir is the object directory when the repository is on disk.
+	objDir string
 }
 
 // largeObject is the size above which go-git streams a packed object
@@ -53,6 +56,7 @@ func scanHistoryGoGit(ctx context.Context, path string, opts GitOptions) (*Resul
 	if fs, ok := repo.Storer.(*filesystem.Storage); ok {
 		r.objs = filesystem.NewStorageWithOptions(fs.Filesystem(), cache.NewObjectLRUDefault(),
 			filesystem.Options{LargeObjectThreshold: largeObject, AlternatesFS: fs.Filesystem()})
+		r.objDir = filepath.Join(fs.Filesystem().Root(), "objects")
 	}
 	if wt, err := repo.Worktree(); err == nil {
 		r.top = wt.Filesystem.Root()
@@ -109,7 +113,25 @@ func (r *goGitRepo) ignoreList(ctx context.Context, head string) (*ignore.List, 
 	return ignore.Parse(head[:12]+":"+ignore.FileName, bytes.NewReader([]byte(text)))
 }
 
+// readAll reads the packs in-process when it can (as the git path does)
+// and the loose objects, and what that reader left, with go-git; else
+// every object with go-git.
 func (r *goGitRepo) readAll(ctx context.Context, workers int, s *objScan) error {
+	if r.objDir != "" && !hasAlternates(r.objDir) {
+		packs, complete := openPacks(r.objDir)
+		defer closePacks(packs)
+		if len(packs) > 0 && complete {
+			left, err := readPacks(ctx, workers, packs, func() catHandler { return s.handler(ctx) })
+			if err != nil {
+				return err
+			}
+			loose, err := looseObjects(r.objDir)
+			if err != nil {
+				return err
+			}
+			return r.read(ctx, 1, s, append(left, loose...), func(s *objScan) catHandler { return s.handler(ctx) })
+		}
+	}
 	iter, err := r.objs.IterEncodedObjects(plumbing.AnyObject)
 	if err != nil {
 		return err

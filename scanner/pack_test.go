@@ -232,6 +232,11 @@ func TestPackScanSameAsLoose(t *testing.T) {
 	if len(mixed.Findings) != len(keys)+1 {
 		t.Errorf("packed and loose: want %d findings, got\n%s", len(keys)+1, dump(mixed))
 	}
+	// Without git: packs in-process, loose objects through go-git.
+	gg, err := scanHistoryGoGit(context.Background(), r.dir, GitOptions{})
+	if err != nil || !reflect.DeepEqual(gg.Findings, mixed.Findings) || gg.Stats != mixed.Stats || len(gg.Errors) != 0 {
+		t.Errorf("go-git, packed and loose: %v\n%s\nwant\n%s", err, dump(gg), dump(mixed))
+	}
 }
 
 // TestPackLargeObjectsLeftToGit: objects over the in-process limit, and
@@ -302,6 +307,10 @@ func TestPackCorruptEntry(t *testing.T) {
 	}
 	for _, k := range keys {
 		one(t, res, k)
+	}
+	gg, err := scanHistoryGoGit(context.Background(), r.dir, GitOptions{})
+	if err != nil || len(gg.Errors) == 0 || len(gg.Findings) != len(keys) {
+		t.Errorf("go-git: %v, errors %v, findings\n%s", err, gg.Errors, dump(gg))
 	}
 }
 

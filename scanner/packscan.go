@@ -109,3 +109,28 @@ func hasLooseObjects(objDir string) bool {
 }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
+
+// looseObjects lists the ids of the loose objects in objDir.
+func looseObjects(objDir string) ([]string, error) {
+	dirs, err := os.ReadDir(objDir)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, d := range dirs {
+		name := d.Name()
+		if len(name) != 2 || !isHex(name[0]) || !isHex(name[1]) {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(objDir, name))
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			if id := name + f.Name(); hexOID(id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, nil
+}
