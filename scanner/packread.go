@@ -2,13 +2,13 @@ package scanner
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"io"
 
+	"github.com/klauspost/compress/zlib"
 	"golang.org/x/sync/errgroup"
 )
 
