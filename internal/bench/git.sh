@@ -13,7 +13,9 @@
 #   notifyscan: notifyscan git (and with --no-decode), report to /dev/null
 # and prints the median times, their ratio, the findings against the keys
 # planted, and peak memory: notifyscan's own maximum RSS (GNU time) and the
-# peak of notifyscan plus its git children, sampled every 20 ms.
+# peak of notifyscan plus its git children, sampled every 20 ms. With
+# gitleaks on PATH (go install github.com/zricethezav/gitleaks/v8@latest)
+# it also times gitleaks with one Notify rule, for scale.
 set -euo pipefail
 
 COMMITS=${COMMITS:-30000}
@@ -105,6 +107,16 @@ nogit=$(seconds scan_nogit)
 echo "notifyscan git without git on PATH: $nogit s (one run)"
 echo "peak RSS: notifyscan $own MiB; notifyscan with its git processes $((peak / 1024)) MiB"
 if command -v gitleaks >/dev/null; then
-	echo "gitleaks is installed; compare with: gitleaks git --no-banner $REPO" >&2
+	# gitleaks with one rule for current-format keys, one run, for scale.
+	cat >"$WORK/gitleaks.toml" <<'TOML'
+title = "one Notify rule"
+[[rules]]
+id = "notify-api-key"
+regex = '''gcntfy-[a-z0-9_-]+-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'''
+keywords = ["gcntfy"]
+TOML
+	gl() { gitleaks git --no-banner -l error -c "$WORK/gitleaks.toml" --log-opts=--all --report-path "$WORK/gitleaks.json" "$REPO" || [ $? -eq 1 ]; }
+	g=$(seconds gl)
+	echo "gitleaks (one rule): $g s  ratio $(awk -v a="$g" -v b="$f" 'BEGIN {printf "%.2f", a / b}'), $(grep -c '"RuleID"' "$WORK/gitleaks.json" || true) findings (one run)"
 fi
 [ "$found" -eq "$planted" ] || { echo "FAIL: findings differ from the keys planted" >&2; exit 1; }
