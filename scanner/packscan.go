@@ -83,29 +83,11 @@ func hasAlternates(objDir string) bool {
 	return err == nil
 }
 
-// hasLooseObjects reports whether objDir may hold loose objects: any entry
-// in a fan-out directory counts (git's temporary files too).
+// hasLooseObjects reports whether objDir holds loose objects (or cannot
+// be listed).
 func hasLooseObjects(objDir string) bool {
-	dirs, err := os.ReadDir(objDir)
-	if err != nil {
-		return true
-	}
-	for _, d := range dirs {
-		name := d.Name()
-		if len(name) != 2 || !isHex(name[0]) || !isHex(name[1]) {
-			continue
-		}
-		f, err := os.Open(filepath.Join(objDir, name))
-		if err != nil {
-			return true
-		}
-		names, _ := f.Readdirnames(1)
-		f.Close()
-		if len(names) > 0 {
-			return true
-		}
-	}
-	return false
+	ids, err := looseObjects(objDir)
+	return err != nil || len(ids) > 0
 }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
