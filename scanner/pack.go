@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -50,9 +49,9 @@ type packFile struct {
 	ids     []byte      // n sorted ids of hashLen bytes (from the index)
 	offs    []uint64    // offset of each id's entry
 	// byOff lists index positions in the order of their entries in the
-	// pack; ends[i] is where the entry at byOff[i] ends.
+	// pack; the last entry ends at limit, before the pack's checksum.
 	byOff []uint32
-	ends  []uint64
+	limit uint64
 	// skip marks index positions an earlier pack also holds: they are
 	// read (other entries may be deltas on them) but not handed on.
 	skip []bool
@@ -131,18 +130,21 @@ func closePacks(packs []*packFile) {
 
 // openPack reads base.idx and maps base.pack.
 func openPack(base string) (*packFile, error) {
-	idx, err := os.ReadFile(base + ".idx")
+	idx, unmapIdx, err := mapFile(base + ".idx")
 	if err != nil {
 		return nil, err
 	}
 	p := &packFile{path: base + ".pack"}
 	if err := p.parseIndex(idx); err != nil {
+		_ = unmapIdx()
 		return nil, err
 	}
-	data, unmap, err := mapFile(p.path)
+	data, unmapPack, err := mapFile(p.path)
 	if err != nil {
+		_ = unmapIdx()
 		return nil, err
 	}
+	unmap := func() error { return errors.Join(unmapPack(), unmapIdx()) }
 	p.data, p.unmap = data, unmap
 	if len(data) < 12+p.hashLen || string(data[:4]) != "PACK" ||
 		(binary.BigEndian.Uint32(data[4:]) != 2 && binary.BigEndian.Uint32(data[4:]) != 3) ||
@@ -150,7 +152,7 @@ func openPack(base string) (*packFile, error) {
 		_ = unmap()
 		return nil, fmt.Errorf("%s: %w", p.path, errPackFormat)
 	}
-	limit := uint64(len(data) - p.hashLen) // the trailing checksum
+	p.limit = uint64(len(data) - p.hashLen)
 	p.byOff = make([]uint32, p.n)
 	for i := range p.byOff {
 		p.byOff[i] = uint32(i)
@@ -164,19 +166,21 @@ func openPack(base string) (*packFile, error) {
 		}
 		return 0
 	})
-	p.ends = make([]uint64, p.n)
 	for i, pos := range p.byOff {
-		end := limit
-		if i+1 < p.n {
-			end = p.offs[p.byOff[i+1]]
-		}
-		if p.offs[pos] < 12 || end <= p.offs[pos] || end > limit {
+		if end := p.end(i); p.offs[pos] < 12 || end <= p.offs[pos] || end > p.limit {
 			_ = unmap()
 			return nil, fmt.Errorf("%s: %w: entry offsets out of order", p.path, errPackFormat)
 		}
-		p.ends[i] = end
 	}
 	return p, nil
+}
+
+// end is where the i-th entry in pack order ends.
+func (p *packFile) end(i int) uint64 {
+	if i+1 < p.n {
+		return p.offs[p.byOff[i+1]]
+	}
+	return p.limit
 }
 
 // parseIndex reads a version 2 pack index: the fan-out table, the sorted

@@ -276,7 +276,7 @@ func TestPackCorruptEntry(t *testing.T) {
 	}
 	off := p.offs[pos]
 	i, _ := slicesSearchOff(p, off)
-	start, end := off, p.ends[i]
+	start, end := off, p.end(i)
 	path := p.path
 	closePacks(packs)
 

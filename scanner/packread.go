@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"math"
 
 	"github.com/klauspost/compress/zlib"
 	"golang.org/x/sync/errgroup"
@@ -37,8 +38,8 @@ var (
 type packGraph struct {
 	p    *packFile
 	typ  []uint8  // entry type; 0 when the header could not be read
-	data []uint64 // where the entry's compressed data starts
-	size []uint64 // inflated size (of the delta, for a delta)
+	hdr  []uint8  // header length: the compressed data follows
+	size []uint32 // inflated size (of the delta, for a delta), at most maxUint32
 	// kids of entry e are kids[kidAt[e]:kidAt[e+1]].
 	kidAt []uint32
 	kids  []uint32
@@ -52,8 +53,8 @@ func newPackGraph(p *packFile) *packGraph {
 	g := &packGraph{
 		p:     p,
 		typ:   make([]uint8, p.n),
-		data:  make([]uint64, p.n),
-		size:  make([]uint64, p.n),
+		hdr:   make([]uint8, p.n),
+		size:  make([]uint32, p.n),
 		kidAt: make([]uint32, p.n+1),
 		done:  make([]bool, p.n),
 	}
@@ -64,7 +65,7 @@ func newPackGraph(p *packFile) *packGraph {
 	base := make([]int32, p.n)
 	for e, pos := range p.byOff {
 		base[e] = -1
-		h, err := p.header(p.offs[pos], p.ends[e])
+		h, err := p.header(p.offs[pos], p.end(e))
 		if err != nil {
 			continue
 		}
@@ -82,7 +83,7 @@ func newPackGraph(p *packFile) *packGraph {
 			}
 			base[e] = int32(entryOf[pos])
 		}
-		g.typ[e], g.data[e], g.size[e] = uint8(h.typ), h.data, h.size
+		g.typ[e], g.hdr[e], g.size[e] = uint8(h.typ), uint8(h.data-p.offs[pos]), uint32(min(h.size, math.MaxUint32))
 		if base[e] >= 0 {
 			g.kidAt[base[e]+1]++
 		}
@@ -218,7 +219,7 @@ func (w *packWorker) walk(ctx context.Context, g *packGraph, e, typ, depth int, 
 	}
 	p := g.p
 	pos := p.byOff[e]
-	if g.size[e] > maxPackObject || chain > maxPackChain {
+	if uint64(g.size[e]) > maxPackObject || chain > maxPackChain {
 		return nil
 	}
 	var content []byte
@@ -274,12 +275,13 @@ func (w *packWorker) trim() {
 // inflate decompresses entry e into dst (grown to the entry's size) and
 // checks that the stream ends, checksum and all, exactly there.
 func (w *packWorker) inflate(g *packGraph, e int, dst []byte) ([]byte, error) {
-	size := g.size[e]
+	size := uint64(g.size[e])
 	if uint64(cap(dst)) < size {
 		dst = make([]byte, size)
 	}
 	dst = dst[:size]
-	w.br.Reset(g.p.data[g.data[e]:g.p.ends[e]])
+	off := g.p.offs[g.p.byOff[e]]
+	w.br.Reset(g.p.data[off+uint64(g.hdr[e]) : g.p.end(e)])
 	var err error
 	if w.zr == nil {
 		w.zr, err = zlib.NewReader(&w.br)
