@@ -32,43 +32,6 @@ const (
 // UTF-16 is found, a fourth layer is not.
 const maxDecodeDepth = 3
 
-// findEncoded looks for keys hidden in encodings inside win and reports each
-// with the name of its encoding. A match's Start and End are those of the
-// encoded text in win, so the finding's line and column are where the
-// encoded key stands. Matches must end in (lo, hi].
-//
-// Decoding runs only where it can matter: one pre-check (see scan), about
-// as cheap as the plain matcher's sampling, finds the tokens long enough to
-// hold an encoded key and the zones of UTF-16 text, and the base64 filter
-// (see b64Filter) keeps the runs, and their alignments, whose decoding can
-// hold a key; only those are decoded, each once. Decoded text is never
-// longer than 1.5 times its source, and is scanned again, up to
-// maxDecodeDepth layers. Any input costs time linear in its size.
-func findEncoded(win []byte, lo, hi int, notifyContext bool, fn func(rules.Match, string)) {
-	d := decoderPool.Get().(*decoder)
-	defer decoderPool.Put(d)
-	d.seen = d.seen[:0]
-	d.notify = notifyContext
-	d.scan(win, 0, func(s, e int, m rules.Match, enc string) {
-		if e <= lo || e > hi {
-			return
-		}
-		for _, p := range d.seen {
-			if p.start == s && p.end == e && p.key == m.Key {
-				return // the same key through another order of the same layers
-			}
-		}
-		d.seen = append(d.seen, seenMatch{s, e, m.Key})
-		m.Start, m.End = s, e
-		fn(m, enc)
-	})
-	for i := range d.bufs {
-		if cap(d.bufs[i]) > 4<<20 {
-			d.bufs[i] = nil // do not pin a large decode in the pool
-		}
-	}
-}
-
 // reportFunc receives a key found in a buffer under encodings: [s, e) is the
 // span of its encoded text in that buffer.
 type reportFunc func(s, e int, m rules.Match, enc string)
@@ -78,7 +41,7 @@ type seenMatch struct {
 	key        rules.Key
 }
 
-// decoder holds the scratch memory of one findEncoded call: one decode
+// decoder holds the scratch memory of one findKeys call: one decode
 // buffer per layer, reused across candidate regions.
 type decoder struct {
 	bufs  [maxDecodeDepth][]byte
@@ -171,8 +134,9 @@ func word(buf []byte, i int) uint64 { return binary.LittleEndian.Uint64(buf[i:])
 // isToken reports whether c may be part of a token.
 func isToken(c byte) bool { return c > ' ' }
 
-// scan looks for encoded regions in buf (a window at depth 0, decoded text
-// below) and reports the keys they hold.
+// scan looks for encoded regions in buf, decoded text (or, in tests, a
+// window), and reports the keys they hold. findKeys does its work for a
+// window in the plain matcher's pass.
 func (d *decoder) scan(buf []byte, depth int, report reportFunc) {
 	none := mark{-1, 0} // nothing known yet
 	mk := marks{row: none, esc: [2]mark{none, none}, zero: none}
@@ -193,11 +157,17 @@ func (d *decoder) scan(buf []byte, depth int, report reportFunc) {
 		g = max(p+probeStride, done+1) // done is not a token byte
 	}
 	if zero != 0 || mk.zeros {
-		zoneEnd := 0
-		for g := 0; g+probeLen <= len(buf); g += probeStride {
-			if g >= zoneEnd && utf16Probe(word(buf, g), word(buf, g+8)) {
-				zoneEnd = d.scanUTF16(buf, g, depth, report)
-			}
+		d.zones(buf, depth, report)
+	}
+}
+
+// zones decodes the zones of UTF-16 text in buf that can hold a key: each
+// holds a probe of eight code units (see utf16Probe).
+func (d *decoder) zones(buf []byte, depth int, report reportFunc) {
+	zoneEnd := 0
+	for g := 0; g+probeLen <= len(buf); g += probeStride {
+		if g >= zoneEnd && utf16Probe(word(buf, g), word(buf, g+8)) {
+			zoneEnd = d.scanUTF16(buf, g, depth, report)
 		}
 	}
 }
@@ -257,8 +227,9 @@ func tokenBytes(w uint64) uint64 {
 // The scan calls it for a token of minToken bytes or more, which the probe
 // at p found, with ls the last probe before p that was not all token bytes
 // (or done): the line before that holds no token of minToken bytes that a
-// probe has not already brought in. A shorter token can only be a line of
-// wrapped base64, which the scan decodes itself.
+// probe has not already brought in; findKeys, with ls probeStride before
+// the token (or done). A shorter token can only be a line of wrapped
+// base64, which the scan decodes itself.
 func (d *decoder) lines(buf []byte, ls, e, depth int, mk *marks, report reportFunc) int {
 	le := lineEnd(buf, e)
 	for {

@@ -45,17 +45,18 @@ type matcher struct {
 
 // find matches win, accepting matches that end in (lo, hi], and reports hits.
 func (m *matcher) find(win []byte, lo, hi int) {
+	if m.decode {
+		findKeys(win, lo, hi, m.notifyContext, func(mt rules.Match, encoding string) {
+			m.report(win, mt, encoding)
+		})
+		return
+	}
 	rules.Find(win, m.notifyContext, func(mt rules.Match) bool {
 		if mt.End > lo && mt.End <= hi {
 			m.report(win, mt, "")
 		}
 		return true
 	})
-	if m.decode {
-		findEncoded(win, lo, hi, m.notifyContext, func(mt rules.Match, encoding string) {
-			m.report(win, mt, encoding)
-		})
-	}
 }
 
 // report places a match of win on its line and column and emits it.
