@@ -22,8 +22,9 @@ const DenseReach = PairLen + DenseProbe - 1
 // of at least DenseProbe dense bytes, in order of position (a stretch may
 // overlap the one before), such that every run of DenseReach dense bytes or
 // more holds one, unless it starts before the index the last call to dense
-// returned (the caller has read that far); no stretch ends at or before
-// that index. fn and dense are called as keys and stretches are met; fn
+// returned (the caller has read that far) or it is made of hex digits and
+// dashes alone and neither starts nor ends buf (no encoding of a key is);
+// no stretch ends at or before that index. fn and dense are called as keys and stretches are met; fn
 // returning false stops the search.
 //
 // It returns whether an eight-byte word it read at a sample holds a zero
@@ -68,6 +69,11 @@ func FindDense(buf []byte, notifyContext bool, fn func(Match) bool, dense func(s
 		// run, which any run of DenseReach dense bytes about it holds.
 		switch {
 		case r <= skip:
+		case p > 0 && r < n && buf[p-1] <= ' ' && buf[r] <= ' ':
+			// The dense run is this run of hex digits and dashes alone
+			// (a rule of dashes, a hash): no encoding of a key is made of
+			// those bytes (in base64 every group of a key's bytes begins
+			// with an upper-case letter), so there is nothing to report.
 		case full:
 			skip = dense(min(p, i-15), r)
 		case r-p >= DenseProbe:

@@ -72,7 +72,13 @@ func checkDense(t *testing.T, buf []byte, skipTo func(s, e int) int) {
 				}
 				read = max(read, skipTo(stretches[next][0], stretches[next][1]))
 			}
-			if j-i >= DenseReach && !held && i >= read {
+			// A run of hex digits and dashes alone, inside the buffer, holds
+			// no encoded key and need not be reported.
+			pairsOnly := i > 0 && j < len(buf)
+			for k := i; pairsOnly && k < j; k++ {
+				pairsOnly = pairByte[buf[k]]
+			}
+			if j-i >= DenseReach && !held && i >= read && !pairsOnly {
 				var near [][2]int
 				for _, st := range stretches {
 					if st[1] > i-200 && st[0] < j+200 {

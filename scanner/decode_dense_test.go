@@ -61,7 +61,8 @@ func FuzzFindKeysAsScan(f *testing.F) {
 		}, name)
 		key := "gcntfy-" + clean[:min(len(clean), 40)] + "-" + fuzzUUID(seed, 1) + "-" + fuzzUUID(seed, 2)
 		encoded := fuzzEncodings[int(which)%len(fuzzEncodings)].do(key)
-		sep := []byte{"\n ,\"=:;\x00"[glue%9]}
+		const seps = "\n ,\"=:;\x00"
+		sep := []byte{seps[int(glue)%len(seps)]}
 		data := bytes.Join([][]byte{prefix, encoded, suffix, prefix}, sep)
 		for _, nc := range []bool{false, true} {
 			want, got := scanKeys(data, nc), foldedKeys(data, nc)
