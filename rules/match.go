@@ -36,15 +36,7 @@ func Find(buf []byte, notifyContext bool, fn func(Match) bool) {
 			i += PairLen
 			continue
 		}
-		// Expand to the run of pair bytes around the sample.
-		p := i
-		for p > known && pairByte[buf[p-1]] {
-			p--
-		}
-		r := i + 1
-		for r < n && pairByte[buf[r]] {
-			r++
-		}
+		p, r := pairRun(buf, i, known)
 		if m, ok := matchRun(buf, p, r, notifyContext); ok {
 			if !fn(m) {
 				return
@@ -53,6 +45,20 @@ func Find(buf []byte, notifyContext bool, fn func(Match) bool) {
 		known = r
 		i = r + PairLen
 	}
+}
+
+// pairRun is the run buf[p:r] of pair bytes around the pair byte buf[i],
+// not reaching before known.
+func pairRun(buf []byte, i, known int) (p, r int) {
+	p = i
+	for p > known && pairByte[buf[p-1]] {
+		p--
+	}
+	r = i + 1
+	for r < len(buf) && pairByte[buf[r]] {
+		r++
+	}
+	return p, r
 }
 
 // matchRun looks for a key whose service-id/secret pair ends the run

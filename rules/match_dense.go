@@ -50,14 +50,7 @@ func FindDense(buf []byte, notifyContext bool, fn func(Match) bool, dense func(s
 			i += PairLen
 			continue
 		}
-		p := i
-		for p > known && pairByte[buf[p-1]] {
-			p--
-		}
-		r := i + 1
-		for r < n && pairByte[buf[r]] {
-			r++
-		}
+		p, r := pairRun(buf, i, known)
 		if m, ok := matchRun(buf, p, r, notifyContext); ok {
 			if !fn(m) {
 				break
