@@ -177,8 +177,11 @@ func TestCancel(t *testing.T) {
 			t.Errorf("after cancel: %q %q", f.Status, f.StatusDetail)
 		}
 	}
+	// A key is not checked unless its request was begun; a request can be
+	// begun and cancelled before the server sees it, so up to Concurrency
+	// keys beyond those the server counted may be neither.
 	sent := srv.Count()
-	if sent >= 50 || notChecked < 2*(50-sent) || done == 0 {
+	if sent >= 50 || notChecked < 2*(50-sent-c.Concurrency) || done == 0 || done > 2*sent {
 		t.Errorf("%d requests, %d findings done, %d not checked", sent, done, notChecked)
 	}
 	// Cancelled before starting: every key is not checked, nothing is sent.
