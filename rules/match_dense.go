@@ -7,16 +7,17 @@ import "encoding/binary"
 // control character or zero byte). A scanner that looks for such keys needs
 // to know where those runs are; FindDense tells it in the same pass over
 // the buffer as the search for plain keys, reading the sixteen bytes that
-// end at each byte Find samples.
+// end at each byte Find samples (or start there, at the start of a run).
 
 // DenseProbe is the shortest stretch of dense bytes FindDense reports.
 const DenseProbe = 16
 
 // DenseReach is the length of a run of dense bytes that always holds a
 // stretch FindDense reports: bytes are sampled no more than PairLen apart,
-// and the DenseProbe bytes that end at a sample are reported when they are
-// all dense.
-const DenseReach = PairLen + DenseProbe - 1
+// and the DenseProbe bytes that end at a dense sample, or else the
+// DenseProbe bytes that start there, are reported when they are all dense.
+// A line of base64 wrapped at 76 columns is always reported.
+const DenseReach = PairLen
 
 // FindDense is Find, and it also calls dense(s, e) for stretches buf[s:e]
 // of at least DenseProbe dense bytes, in order of position (a stretch may
@@ -24,8 +25,8 @@ const DenseReach = PairLen + DenseProbe - 1
 // more holds one, unless it starts before the index the last call to dense
 // returned (the caller has read that far) or it is made of hex digits and
 // dashes alone and neither starts nor ends buf (no encoding of a key is);
-// no stretch ends at or before that index. fn and dense are called as keys and stretches are met; fn
-// returning false stops the search.
+// no stretch ends at or before that index. fn and dense are called as keys
+// and stretches are met; fn returning false stops the search.
 //
 // It returns whether an eight-byte word it read at a sample holds a zero
 // byte, as one always does in 82 bytes or more whose every other byte is
@@ -44,8 +45,15 @@ func FindDense(buf []byte, notifyContext bool, fn func(Match) bool, dense func(s
 		full := denseWords(w0, w1)
 		if !pairByte[probe[15]] {
 			known = i + 1
-			if full && i >= skip {
+			switch {
+			case i < skip:
+			case full:
 				skip = dense(i-15, i+1)
+			case probe[15] > ' ' && i+ahead+DenseProbe <= n && denseAt(buf, i+ahead) && denseAt(buf, i):
+				// The sample may be near the start of a run of DenseReach
+				// dense bytes: then its DenseProbe bytes, and those ahead
+				// bytes further, are dense (most text has no such run).
+				skip = dense(i, i+DenseProbe)
 			}
 			i += PairLen
 			continue
@@ -84,6 +92,17 @@ const (
 	lsb = 0x0101010101010101
 	msb = 0x8080808080808080
 )
+
+// ahead is how far past a dense sample whose probe is not all dense
+// FindDense looks for more dense bytes: a run of 64 dense bytes (a line of
+// base64 wrapped at 64 columns) that holds the sample among its first
+// DenseProbe-1 bytes reaches that far, and so does any longer run.
+const ahead = 64 - 2*DenseProbe + 1
+
+// denseAt reports whether the DenseProbe bytes at buf[i:] are all dense.
+func denseAt(buf []byte, i int) bool {
+	return denseWords(binary.LittleEndian.Uint64(buf[i:]), binary.LittleEndian.Uint64(buf[i+8:]))
+}
 
 // denseWords reports whether all sixteen bytes of w0 and w1 are dense.
 func denseWords(w0, w1 uint64) bool {

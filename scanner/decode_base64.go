@@ -139,23 +139,34 @@ func isBase64(b []byte) bool {
 // of that width, each followed by a line break and indentation.
 func b64BlockStart(buf []byte, s, width int) int {
 	for {
-		p := s
-		for p > 0 && (buf[p-1] == ' ' || buf[p-1] == '\t') {
-			p--
-		}
-		if p == 0 || buf[p-1] != '\n' {
-			return s
-		}
-		p--
-		if p > 0 && buf[p-1] == '\r' {
-			p--
-		}
-		q := p - width
-		if q < 0 || !isBase64(buf[q:p]) || (q > 0 && b64val[buf[q-1]] >= 0) {
+		q, ok := b64LineAbove(buf, s, width)
+		if !ok {
 			return s
 		}
 		s = q
 	}
+}
+
+// b64LineAbove returns the start of the line of width base64 characters
+// that ends the line above the one whose text starts at s (after its
+// indentation), if there is one.
+func b64LineAbove(buf []byte, s, width int) (int, bool) {
+	p := s
+	for p > 0 && (buf[p-1] == ' ' || buf[p-1] == '\t') {
+		p--
+	}
+	if p == 0 || buf[p-1] != '\n' {
+		return 0, false
+	}
+	p--
+	if p > 0 && buf[p-1] == '\r' {
+		p--
+	}
+	q := p - width
+	if q < 0 || (q > 0 && b64val[buf[q-1]] >= 0) || !isBase64(buf[q:p]) {
+		return 0, false
+	}
+	return q, true
 }
 
 // decodeRun decodes one run and matches what it holds. A run followed by

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"bytes"
 	"math/bits"
 
 	"github.com/cds-snc/notifyscan/rules"
@@ -105,6 +106,18 @@ func (dn *denseScan) dense(a, b int) int {
 		done = dn.d.lines(buf, max(done, s-probeStride), e, 0, &dn.mk, dn.report)
 	case (w == 64 || w == 76) && isBase64(buf[s:e]):
 		done = dn.d.block(buf, s, e, e, 0, dn.report) // a line of wrapped base64
+	case w < 76:
+		// The last, shorter line of a wrapped block, whose full lines the
+		// samples may all have missed?
+		done = e
+		for _, width := range [2]int{64, 76} {
+			if q, ok := b64LineAbove(buf, s, width); ok {
+				if isBase64(bytes.TrimRight(buf[s:e], "=")) {
+					done = dn.d.block(buf, q, q+width, e, 0, dn.report)
+				}
+				break
+			}
+		}
 	default:
 		done = e
 	}

@@ -322,3 +322,31 @@ func TestEncodedAtEveryBoundary(t *testing.T) {
 		_ = want
 	}
 }
+
+// TestBase64WrappedShort: a key base64-encoded by itself, as `base64`
+// prints it (76 columns, so two lines), is found at every alignment; at 64
+// columns (openssl, PEM) a block of two or three lines is missed only
+// where every sample falls on the line breaks and indentation.
+func TestBase64WrappedShort(t *testing.T) {
+	for _, width := range []int{76, 64} {
+		for _, pre := range []string{"", "NOTIFY_API_KEY=", "notify:\n", "A=1\nB=2\nNOTIFY_API_KEY="} {
+			enc := b64(pre + newKey("short") + "\n")
+			var lines []string
+			for s := enc; s != ""; {
+				n := min(width, len(s))
+				lines = append(lines, s[:n])
+				s = s[n:]
+			}
+			missed := 0
+			for shift := range 2 * probeStride {
+				data := strings.Repeat("x", shift) + "\nblob: |\n  " + strings.Join(lines, "\n  ") + "\n"
+				if got := decodeHits([]byte(data)); len(got) != 1 || got[0].Encoding != EncBase64 {
+					missed++
+				}
+			}
+			if width == 76 && missed > 0 || missed > 2*probeStride/8 {
+				t.Errorf("width %d, %q and a key, %d lines: missed at %d of %d alignments", width, pre, len(lines), missed, 2*probeStride)
+			}
+		}
+	}
+}
