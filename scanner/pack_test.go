@@ -275,7 +275,7 @@ func TestPackCorruptEntry(t *testing.T) {
 		t.Fatalf("%s not in the pack", victim)
 	}
 	off := p.offs[pos]
-	i, _ := slicesSearchOff(p, off)
+	i, _ := p.entryAt(off)
 	start, end := off, p.end(i)
 	path := p.path
 	closePacks(packs)

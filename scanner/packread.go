@@ -29,8 +29,8 @@ const (
 )
 
 var (
-	errDeltaFormat = errors.New("corrupt delta")
-	errPackTooBig  = errors.New("object too large to read in-process")
+	errPackEntry  = errors.New("corrupt pack entry")
+	errPackTooBig = errors.New("object too large to read in-process")
 )
 
 // packGraph is a pack's delta forest, entries numbered in pack order:
@@ -71,7 +71,7 @@ func newPackGraph(p *packFile) *packGraph {
 		}
 		switch h.typ {
 		case packOfsDelta:
-			b, ok := slicesSearchOff(p, h.baseOff)
+			b, ok := p.entryAt(h.baseOff)
 			if !ok {
 				continue
 			}
@@ -103,8 +103,8 @@ func newPackGraph(p *packFile) *packGraph {
 	return g
 }
 
-// slicesSearchOff finds the entry that starts at off.
-func slicesSearchOff(p *packFile, off uint64) (int, bool) {
+// entryAt is the entry (in pack order) that starts at off.
+func (p *packFile) entryAt(off uint64) (int, bool) {
 	lo, hi := 0, p.n
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -166,7 +166,7 @@ func readPacks(ctx context.Context, n int, packs []*packFile, newHandler func() 
 				if !g.isRoot(e) {
 					continue
 				}
-				if roots = append(roots, uint32(e)); len(roots) == packRootBatch || e == g.p.n-1 {
+				if roots = append(roots, uint32(e)); len(roots) == packRootBatch {
 					select {
 					case jobs <- job{g, roots}:
 					case <-ctx.Done():
@@ -297,7 +297,7 @@ func (w *packWorker) inflate(g *packGraph, e int, dst []byte) ([]byte, error) {
 	}
 	var one [1]byte
 	if n, err := w.zr.Read(one[:]); n != 0 || err != io.EOF {
-		return dst, errDeltaFormat
+		return dst, errPackEntry
 	}
 	return dst, nil
 }
@@ -307,12 +307,12 @@ func (w *packWorker) inflate(g *packGraph, e int, dst []byte) ([]byte, error) {
 func applyDelta(base, delta, dst []byte, limit int) ([]byte, error) {
 	src, n := binary.Uvarint(delta)
 	if n <= 0 || src != uint64(len(base)) {
-		return dst, errDeltaFormat
+		return dst, errPackEntry
 	}
 	delta = delta[n:]
 	size, n := binary.Uvarint(delta)
 	if n <= 0 {
-		return dst, errDeltaFormat
+		return dst, errPackEntry
 	}
 	if size > uint64(limit) {
 		return dst, errPackTooBig
@@ -331,7 +331,7 @@ func applyDelta(base, delta, dst []byte, limit int) ([]byte, error) {
 			for bit := range 4 {
 				if op&(1<<bit) != 0 {
 					if len(delta) == 0 {
-						return dst, errDeltaFormat
+						return dst, errPackEntry
 					}
 					off |= uint64(delta[0]) << (8 * bit)
 					delta = delta[1:]
@@ -340,7 +340,7 @@ func applyDelta(base, delta, dst []byte, limit int) ([]byte, error) {
 			for bit := range 3 {
 				if op&(0x10<<bit) != 0 {
 					if len(delta) == 0 {
-						return dst, errDeltaFormat
+						return dst, errPackEntry
 					}
 					cnt |= uint64(delta[0]) << (8 * bit)
 					delta = delta[1:]
@@ -350,21 +350,21 @@ func applyDelta(base, delta, dst []byte, limit int) ([]byte, error) {
 				cnt = 0x10000
 			}
 			if off+cnt > uint64(len(base)) || uint64(len(dst))+cnt > size {
-				return dst, errDeltaFormat
+				return dst, errPackEntry
 			}
 			dst = append(dst, base[off:off+cnt]...)
 		case op != 0:
 			if int(op) > len(delta) || uint64(len(dst))+uint64(op) > size {
-				return dst, errDeltaFormat
+				return dst, errPackEntry
 			}
 			dst = append(dst, delta[:op]...)
 			delta = delta[op:]
 		default:
-			return dst, errDeltaFormat
+			return dst, errPackEntry
 		}
 	}
 	if uint64(len(dst)) != size {
-		return dst, errDeltaFormat
+		return dst, errPackEntry
 	}
 	return dst, nil
 }
