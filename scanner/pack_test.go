@@ -174,12 +174,20 @@ func TestPackReaderObjects(t *testing.T) {
 		{"deep-chains", nil, [][]string{{"repack", "-a", "-d", "-f", "-q", "--depth=250", "--window=250"}}},
 		{"ref-deltas", nil, [][]string{{"-c", "repack.useDeltaBaseOffset=false", "repack", "-a", "-d", "-f", "-q"}}},
 		{"overlapping-packs", nil, [][]string{{"repack", "-q"}, {"repack", "-a", "-q"}}},
+		{"many-packs", nil, [][]string{{"repack", "-q"}, {"commit"}, {"repack", "-a", "-q"}, {"commit"}, {"repack", "-q"}, {"commit"}, {"repack", "-a", "-q"}}},
 		{"sha256", []string{"--object-format=sha256"}, [][]string{{"gc", "-q"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, _ := historyWithDeltas(t, tc.init...)
-			for _, args := range tc.repack {
+			for i, args := range tc.repack {
+				if args[0] == "commit" {
+					r.commit("more", map[string]string{fmt.Sprintf("more%d.txt", i): strings.Repeat("more text\n", i+1)})
+					continue
+				}
 				r.git(args...)
+			}
+			if idxs, _ := filepath.Glob(filepath.Join(r.dir, ".git", "objects", "pack", "*.idx")); tc.name == "many-packs" && len(idxs) < 4 {
+				t.Fatalf("%d packs, want 4", len(idxs))
 			}
 			got, left := readAllPacked(t, r.dir)
 			if len(left) != 0 {
