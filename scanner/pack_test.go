@@ -240,6 +240,12 @@ func TestPackScanSameAsLoose(t *testing.T) {
 	if len(mixed.Findings) != len(keys)+1 {
 		t.Errorf("packed and loose: want %d findings, got\n%s", len(keys)+1, dump(mixed))
 	}
+	// A clone that borrows the objects (alternates): git lists them.
+	shared := filepath.Join(t.TempDir(), "shared")
+	r.git("clone", "-q", "--shared", "--mirror", r.dir, shared)
+	if got := scanGit(t, shared, GitOptions{}); len(got.Findings) != len(keys)+1 {
+		t.Errorf("a clone with alternates: want %d findings, got\n%s", len(keys)+1, dump(got))
+	}
 	// Without git: packs in-process, loose objects through go-git.
 	gg, err := scanHistoryGoGit(context.Background(), r.dir, GitOptions{})
 	if err != nil || !reflect.DeepEqual(gg.Findings, mixed.Findings) || gg.Stats != mixed.Stats || len(gg.Errors) != 0 {

@@ -26,11 +26,6 @@ func (r *gitRepo) readAll(ctx context.Context, workers int, s *objScan) error {
 			return r.listObjects(ctx, nil, out)
 		}, nil)
 	}
-	// Git lists what the packs do not hold, unless the packs are all
-	// there is.
-	if complete && (os.Getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES") != "" || hasAlternates(objDir) || hasLooseObjects(objDir)) {
-		complete = false
-	}
 	inPacks := func(id string) bool {
 		b, err := hex.DecodeString(id)
 		if err != nil {
@@ -43,9 +38,28 @@ func (r *gitRepo) readAll(ctx context.Context, workers int, s *objScan) error {
 		}
 		return false
 	}
+	// What the packs do not hold: the loose objects, or, when objects may
+	// be elsewhere too (alternates, a pack this reader cannot read),
+	// whatever git lists that no pack here holds.
+	var loose []string
+	if complete && os.Getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES") == "" && !hasAlternates(objDir) {
+		ids, err := looseObjects(objDir)
+		if err != nil {
+			complete = false
+		}
+		for _, id := range ids {
+			if !inPacks(id) {
+				loose = append(loose, id)
+			}
+		}
+	} else {
+		complete = false
+	}
 	return r.readObjects(ctx, workers, s, func(ctx context.Context, out chan<- catBatch) error {
 		eg, ctx := errgroup.WithContext(ctx)
-		if !complete {
+		if complete {
+			eg.Go(func() error { return sendBatches(ctx, loose, out) })
+		} else {
 			eg.Go(func() error { return r.listObjects(ctx, inPacks, out) })
 		}
 		eg.Go(func() error {
@@ -81,13 +95,6 @@ func (r *gitRepo) objectDir(ctx context.Context) (string, error) {
 func hasAlternates(objDir string) bool {
 	_, err := os.Stat(filepath.Join(objDir, "info", "alternates"))
 	return err == nil
-}
-
-// hasLooseObjects reports whether objDir holds loose objects (or cannot
-// be listed).
-func hasLooseObjects(objDir string) bool {
-	ids, err := looseObjects(objDir)
-	return err != nil || len(ids) > 0
 }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
