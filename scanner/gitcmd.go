@@ -191,12 +191,15 @@ func hexOID(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if !(s[i] >= '0' && s[i] <= '9' || s[i] >= 'a' && s[i] <= 'f') {
+		if !isHex(s[i]) {
 			return false
 		}
 	}
 	return true
 }
+
+// isHex reports whether c is a lower-case hexadecimal digit.
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 
 // zeroOID reports whether s is the all-zero object id.
 func zeroOID(s string) bool {

@@ -117,19 +117,15 @@ func (r *goGitRepo) ignoreList(ctx context.Context, head string) (*ignore.List, 
 // and the loose objects, and what that reader left, with go-git; else
 // every object with go-git.
 func (r *goGitRepo) readAll(ctx context.Context, workers int, s *objScan) error {
-	if r.objDir != "" && !hasAlternates(r.objDir) {
-		packs, complete := openPacks(r.objDir)
-		defer closePacks(packs)
-		if len(packs) > 0 && complete {
-			left, err := readPacks(ctx, workers, packs, func() catHandler { return s.handler(ctx) })
+	if r.objDir != "" {
+		st := openPackedStore(r.objDir)
+		defer st.close()
+		if len(st.packs) > 0 && st.complete {
+			left, err := readPacks(ctx, workers, st.packs, func() catHandler { return s.handler(ctx) })
 			if err != nil {
 				return err
 			}
-			loose, err := looseObjects(r.objDir)
-			if err != nil {
-				return err
-			}
-			return r.read(ctx, 1, s, append(left, loose...), func(s *objScan) catHandler { return s.handler(ctx) })
+			return r.read(ctx, 1, s, append(left, st.loose...), func(s *objScan) catHandler { return s.handler(ctx) })
 		}
 	}
 	iter, err := r.objs.IterEncodedObjects(plumbing.AnyObject)

@@ -251,6 +251,14 @@ func TestPackScanSameAsLoose(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(gg.Findings, mixed.Findings) || gg.Stats != mixed.Stats || len(gg.Errors) != 0 {
 		t.Errorf("go-git, packed and loose: %v\n%s\nwant\n%s", err, dump(gg), dump(mixed))
 	}
+	// Objects both loose and packed (repack without -d) are read once.
+	r.git("repack", "-q")
+	if got := scanGit(t, r.dir, GitOptions{}); got.Stats != mixed.Stats {
+		t.Errorf("loose copies of packed objects: stats %+v, want %+v", got.Stats, mixed.Stats)
+	}
+	if gg, err := scanHistoryGoGit(context.Background(), r.dir, GitOptions{}); err != nil || gg.Stats != mixed.Stats {
+		t.Errorf("go-git, loose copies of packed objects: %v, stats %+v, want %+v", err, gg.Stats, mixed.Stats)
+	}
 }
 
 // TestPackLargeObjectsLeftToGit: objects over the in-process limit, and

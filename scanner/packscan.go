@@ -10,6 +10,55 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// packedStore is an object directory as the pack reader sees it: the
+// packs it reads and, when those and the loose objects are all the store
+// holds (complete), the loose objects no pack holds.
+type packedStore struct {
+	packs    []*packFile
+	loose    []string
+	complete bool
+}
+
+// openPackedStore opens objDir's packs. The store is complete unless
+// objects may be elsewhere too: alternates, or a pack this reader cannot
+// read.
+func openPackedStore(objDir string) *packedStore {
+	st := &packedStore{}
+	st.packs, st.complete = openPacks(objDir)
+	if os.Getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES") != "" || hasAlternates(objDir) {
+		st.complete = false
+	}
+	if len(st.packs) == 0 || !st.complete {
+		return st
+	}
+	ids, err := looseObjects(objDir)
+	if err != nil {
+		st.complete = false
+	}
+	for _, id := range ids {
+		if !st.inPacks(id) {
+			st.loose = append(st.loose, id)
+		}
+	}
+	return st
+}
+
+// inPacks reports whether a pack of the store holds id.
+func (st *packedStore) inPacks(id string) bool {
+	b, err := hex.DecodeString(id)
+	if err != nil {
+		return false
+	}
+	for _, p := range st.packs {
+		if p.find(b) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (st *packedStore) close() { closePacks(st.packs) }
+
 // readAll hands every object in the object store to s's handlers. Packs
 // are read in-process (see pack.go); loose objects, objects in packs this
 // reader cannot read, and objects it leaves are read by git cat-file, at
@@ -19,51 +68,23 @@ func (r *gitRepo) readAll(ctx context.Context, workers int, s *objScan) error {
 	if err != nil {
 		return err
 	}
-	packs, complete := openPacks(objDir)
-	defer closePacks(packs)
-	if len(packs) == 0 {
+	st := openPackedStore(objDir)
+	defer st.close()
+	if len(st.packs) == 0 {
 		return r.readObjects(ctx, workers, s, func(ctx context.Context, out chan<- catBatch) error {
 			return r.listObjects(ctx, nil, out)
 		}, nil)
 	}
-	inPacks := func(id string) bool {
-		b, err := hex.DecodeString(id)
-		if err != nil {
-			return false
-		}
-		for _, p := range packs {
-			if p.find(b) >= 0 {
-				return true
-			}
-		}
-		return false
-	}
-	// What the packs do not hold: the loose objects, or, when objects may
-	// be elsewhere too (alternates, a pack this reader cannot read),
-	// whatever git lists that no pack here holds.
-	var loose []string
-	if complete && os.Getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES") == "" && !hasAlternates(objDir) {
-		ids, err := looseObjects(objDir)
-		if err != nil {
-			complete = false
-		}
-		for _, id := range ids {
-			if !inPacks(id) {
-				loose = append(loose, id)
-			}
-		}
-	} else {
-		complete = false
-	}
 	return r.readObjects(ctx, workers, s, func(ctx context.Context, out chan<- catBatch) error {
 		eg, ctx := errgroup.WithContext(ctx)
-		if complete {
-			eg.Go(func() error { return sendBatches(ctx, loose, out) })
+		if st.complete {
+			eg.Go(func() error { return sendBatches(ctx, st.loose, out) })
 		} else {
-			eg.Go(func() error { return r.listObjects(ctx, inPacks, out) })
+			// Git lists the store; what no pack here holds is git's to read.
+			eg.Go(func() error { return r.listObjects(ctx, st.inPacks, out) })
 		}
 		eg.Go(func() error {
-			left, err := readPacks(ctx, workers, packs, func() catHandler { return s.handler(ctx) })
+			left, err := readPacks(ctx, workers, st.packs, func() catHandler { return s.handler(ctx) })
 			if err != nil {
 				return err
 			}
@@ -96,8 +117,6 @@ func hasAlternates(objDir string) bool {
 	_, err := os.Stat(filepath.Join(objDir, "info", "alternates"))
 	return err == nil
 }
-
-func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 
 // looseObjects lists the ids of the loose objects in objDir.
 func looseObjects(objDir string) ([]string, error) {
