@@ -327,25 +327,20 @@ func applyDelta(base, delta, dst []byte, limit int) ([]byte, error) {
 		delta = delta[1:]
 		switch {
 		case op&0x80 != 0:
-			var off, cnt uint64
-			for bit := range 4 {
-				if op&(1<<bit) != 0 {
-					if len(delta) == 0 {
-						return dst, errPackEntry
-					}
-					off |= uint64(delta[0]) << (8 * bit)
-					delta = delta[1:]
+			// Bits 0-3 say which bytes of the offset follow, bits 4-6
+			// which of the size, least significant first.
+			var arg [2]uint64
+			for bit := range 7 {
+				if op&(1<<bit) == 0 {
+					continue
 				}
-			}
-			for bit := range 3 {
-				if op&(0x10<<bit) != 0 {
-					if len(delta) == 0 {
-						return dst, errPackEntry
-					}
-					cnt |= uint64(delta[0]) << (8 * bit)
-					delta = delta[1:]
+				if len(delta) == 0 {
+					return dst, errPackEntry
 				}
+				arg[bit/4] |= uint64(delta[0]) << (8 * (bit % 4))
+				delta = delta[1:]
 			}
+			off, cnt := arg[0], arg[1]
 			if cnt == 0 {
 				cnt = 0x10000
 			}
