@@ -8,8 +8,8 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -82,7 +82,11 @@ func picks(r *rand.Rand, w []string, n int) []string {
 // with escapes, URLs and hex), up to n bytes, or nil.
 func goSources(n int) []byte {
 	var b bytes.Buffer
-	root := filepath.Join(runtime.GOROOT(), "src")
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return nil
+	}
+	root := filepath.Join(strings.TrimSpace(string(goroot)), "src")
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || b.Len() >= n {
 			return filepath.SkipAll

@@ -188,3 +188,30 @@ func noSecrets(t testing.TB, res *Result, keys ...string) {
 }
 
 func contains(list []string, s string) bool { return slices.Contains(list, s) }
+
+// damage flips the bytes at offsets of a (read-only) object or pack file.
+func damage(t testing.TB, path string, offsets ...int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range offsets {
+		b[i] ^= 0xff
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// span lists the offsets from i up to (not including) j.
+func span(i, j int) []int {
+	var o []int
+	for ; i < j; i++ {
+		o = append(o, i)
+	}
+	return o
+}

@@ -302,20 +302,8 @@ func TestPackCorruptEntry(t *testing.T) {
 	path := p.path
 	closePacks(packs)
 
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	mid := (start + end) / 2
-	for j := mid; j < min(end, mid+4); j++ {
-		b[j] ^= 0xff
-	}
-	if err := os.Chmod(path, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	damage(t, path, span(int(mid), int(min(end, mid+4)))...)
 	res, err := ScanGit(context.Background(), r.dir, GitOptions{})
 	if err != nil {
 		t.Fatal(err)
